@@ -1,0 +1,21 @@
+//! slotraft node: a Valkey-compatible server whose keyspace is a Raft
+//! state machine.
+//!
+//! The path of a command: `server::connection` parses RESP (`resp`), the
+//! `command` table resolves it, reads run on the `keyspace` directly, and
+//! writes become `record`s that the `engine` applies — the seam where the
+//! Raft log goes.
+
+pub mod command;
+pub mod config;
+pub mod engine;
+pub mod errors;
+pub mod keyspace;
+mod keyspace_digest;
+pub mod pubsub;
+pub mod record;
+pub mod resp;
+pub mod server;
+pub mod transaction;
+pub mod types;
+pub mod util;

@@ -1,0 +1,346 @@
+//! Request parsing: RESP multibulk and inline (telnet-style) commands.
+//!
+//! The parser is incremental: it keeps the arguments of a multibulk request
+//! that arrived in part, so a large pipelined request is scanned once, not
+//! again on every read. It enforces Valkey's limits with Valkey's error text,
+//! and never reserves memory for a length a client merely claims.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Longest inline request, and longest `*N`/`$N` header line (Valkey's
+/// `PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX: usize = 64 * 1024;
+/// Before authentication, requests are tiny (Valkey's limits).
+const UNAUTH_MULTIBULK_MAX: i64 = 10;
+const UNAUTH_BULK_MAX: i64 = 16384;
+
+/// A protocol violation: the reply text (without `-`); the connection is
+/// closed after it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError(pub String);
+
+impl ProtocolError {
+    fn new(what: &str) -> ProtocolError {
+        ProtocolError(format!("ERR Protocol error: {what}"))
+    }
+}
+
+/// Limits the parser enforces, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: i64,
+    /// False until the client authenticated, when `requirepass` is set.
+    pub authenticated: bool,
+}
+
+/// Incremental parser for one connection.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    /// Arguments still expected in the current multibulk request.
+    pending: usize,
+    args: Vec<Bytes>,
+    /// Length of the bulk string whose header was read, if any.
+    bulk_len: Option<usize>,
+}
+
+impl RequestParser {
+    /// A parser with no partial request.
+    pub fn new() -> RequestParser {
+        RequestParser::default()
+    }
+
+    /// True while a request is partly read (its bytes count towards the
+    /// query buffer, not yet towards a command).
+    pub fn in_request(&self) -> bool {
+        self.pending > 0
+    }
+
+    /// Takes one complete request from the front of `buf`, if there is one.
+    /// Empty requests (`*0`, `*-1`, blank inline lines) are skipped.
+    pub fn next(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: ParseLimits,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        loop {
+            if self.pending == 0 {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                if buf[0] != b'*' {
+                    match parse_inline(buf)? {
+                        None => return Ok(None),
+                        Some(args) if args.is_empty() => continue,
+                        Some(args) => return Ok(Some(args)),
+                    }
+                }
+                let Some(n) = read_header(buf, "too big mbulk count string")? else {
+                    return Ok(None);
+                };
+                let n = n.map_err(|_| ProtocolError::new("invalid multibulk length"))?;
+                if !limits.authenticated && n > UNAUTH_MULTIBULK_MAX {
+                    return Err(ProtocolError::new("unauthenticated multibulk length"));
+                }
+                if n > i32::MAX as i64 {
+                    return Err(ProtocolError::new("invalid multibulk length"));
+                }
+                if n <= 0 {
+                    continue;
+                }
+                self.pending = n as usize;
+                // Bounded: the claimed count is not trusted for allocation.
+                self.args = Vec::with_capacity(self.pending.min(1024));
+            }
+            while self.pending > 0 {
+                let len = match self.bulk_len {
+                    Some(len) => len,
+                    None => {
+                        if buf.is_empty() {
+                            return Ok(None);
+                        }
+                        if buf[0] != b'$' {
+                            let got = buf[0] as char;
+                            return Err(ProtocolError(format!(
+                                "ERR Protocol error: expected '$', got '{got}'"
+                            )));
+                        }
+                        let Some(len) = read_header(buf, "too big bulk count string")? else {
+                            return Ok(None);
+                        };
+                        let len = len.map_err(|_| ProtocolError::new("invalid bulk length"))?;
+                        if !limits.authenticated && len > UNAUTH_BULK_MAX {
+                            return Err(ProtocolError::new("unauthenticated bulk length"));
+                        }
+                        if len < 0 || len > limits.max_bulk_len {
+                            return Err(ProtocolError::new("invalid bulk length"));
+                        }
+                        self.bulk_len = Some(len as usize);
+                        len as usize
+                    }
+                };
+                if buf.len() < len + 2 {
+                    return Ok(None);
+                }
+                let arg = buf.split_to(len).freeze();
+                buf.advance(2);
+                self.bulk_len = None;
+                self.args.push(arg);
+                self.pending -= 1;
+            }
+            return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+}
+
+/// Reads a `*N\r\n` or `$N\r\n` header. `Ok(None)`: incomplete. The inner
+/// result is the number, or `Err(())` when it is not a valid integer.
+#[allow(clippy::result_unit_err)]
+fn read_header(
+    buf: &mut BytesMut,
+    too_big: &str,
+) -> Result<Option<Result<i64, ()>>, ProtocolError> {
+    let Some(nl) = memchr(b'\r', &buf[..buf.len().min(INLINE_MAX + 1)]) else {
+        if buf.len() > INLINE_MAX {
+            return Err(ProtocolError::new(too_big));
+        }
+        return Ok(None);
+    };
+    if buf.len() < nl + 2 {
+        return Ok(None);
+    }
+    let n = crate::util::parse_i64(&buf[1..nl]).ok_or(());
+    buf.advance(nl + 2);
+    Ok(Some(n))
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// Parses one inline request line: arguments split on spaces, with the
+/// quoting rules of Valkey's `sdssplitargs`.
+fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    let Some(nl) = memchr(b'\n', buf) else {
+        if buf.len() > INLINE_MAX {
+            return Err(ProtocolError::new("too big inline request"));
+        }
+        return Ok(None);
+    };
+    if nl > INLINE_MAX {
+        return Err(ProtocolError::new("too big inline request"));
+    }
+    let line = buf.split_to(nl + 1);
+    let mut end = nl;
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    split_args(&line[..end])
+        .map(Some)
+        .ok_or_else(|| ProtocolError::new("unbalanced quotes in request"))
+}
+
+/// Splits a line into arguments as Valkey's `sdssplitargs` does: blanks
+/// separate, "double quotes" take `\n \r \t \b \a \\ \" \xHH` escapes,
+/// 'single quotes' take `\'`. A closing quote must be followed by a blank.
+/// `None` for unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                if line[i] == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
+                    let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok()?;
+                    cur.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                } else if line[i] == b'\\' && i + 1 < n {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        c => c,
+                    });
+                } else if line[i] == b'"' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(line[i]);
+                }
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                if line[i] == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if line[i] == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(line[i]);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(Bytes::from(cur));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: ParseLimits = ParseLimits {
+        max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(args) = p.next(&mut buf, OPEN)? {
+            out.push(args);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn multibulk_and_inline_pipelined() {
+        let reqs =
+            parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n\r\n*0\r\nset a \"b c\"\n").unwrap();
+        assert_eq!(reqs.len(), 3);
+        assert_eq!(reqs[0], vec![Bytes::from("GET"), Bytes::from("k")]);
+        assert_eq!(reqs[1], vec![Bytes::from("PING")]);
+        assert_eq!(reqs[2][2], Bytes::from("b c"));
+    }
+
+    #[test]
+    fn byte_at_a_time_gives_the_same_request() {
+        let input = b"*3\r\n$3\r\nSET\r\n$2\r\n\r\n\r\n$1\r\n\0\r\n";
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for &b in input.iter() {
+            buf.extend_from_slice(&[b]);
+            if let Some(args) = p.next(&mut buf, OPEN).unwrap() {
+                got = Some(args);
+            }
+        }
+        let args = got.unwrap();
+        assert_eq!(args[1], Bytes::from_static(b"\r\n"));
+        assert_eq!(args[2], Bytes::from_static(b"\0"));
+    }
+
+    #[test]
+    fn errors_use_valkey_text() {
+        let e = |s: &[u8]| parse_all(s).unwrap_err().0;
+        assert_eq!(
+            e(b"*1\r\n+x\r\n"),
+            "ERR Protocol error: expected '$', got '+'"
+        );
+        assert_eq!(
+            e(b"*1\r\n$-5\r\n"),
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(e(b"*x\r\n"), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(
+            e(b"*9999999999\r\n"),
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            e(b"set \"a\"b\n"),
+            "ERR Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            e(&[b'x'; INLINE_MAX + 10]),
+            "ERR Protocol error: too big inline request"
+        );
+    }
+
+    #[test]
+    fn huge_claims_do_not_allocate() {
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::from(&b"*2147483647\r\n$536870912\r\nab"[..]);
+        assert_eq!(p.next(&mut buf, OPEN).unwrap(), None);
+        assert!(p.args.capacity() <= 1024);
+    }
+}

@@ -1,0 +1,819 @@
+//! One client connection: read requests, run them in order, write replies.
+//!
+//! Every request that is already in the read buffer is executed before the
+//! replies are written, so a pipeline costs one write per read. Commands
+//! that need the connection itself — transactions, subscriptions,
+//! blocking, HELLO/AUTH/QUIT/RESET — are run here; everything else goes to
+//! the command's handler.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use super::session::{Multi, ReplyMode, Session};
+use super::stats::SlowEntry;
+use super::Server;
+use crate::command::{flags, table, Handler, Resolved};
+use crate::engine::{unix_ms, Engine};
+use crate::errors::{self, err};
+use crate::pubsub::{self, Kind, Subscriber};
+use crate::record::Op;
+use crate::resp::{Frame, ParseLimits, RequestParser};
+
+/// What the loop does after a command.
+enum Next {
+    Continue,
+    /// Write what is buffered, then close.
+    Close,
+}
+
+struct Connection {
+    server: Arc<Server>,
+    session: Session,
+    socket: TcpStream,
+    rbuf: BytesMut,
+    wbuf: BytesMut,
+    parser: RequestParser,
+    /// Subscriptions by kind: channels, patterns, shard channels.
+    subs: [BTreeSet<Bytes>; 3],
+    push_tx: mpsc::Sender<Frame>,
+    push_rx: mpsc::Receiver<Frame>,
+}
+
+/// Serves one accepted socket until it closes.
+pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
+    let laddr = socket.local_addr().unwrap_or(addr);
+    let handle = server.clients.register(addr, laddr);
+    let authenticated = server
+        .config
+        .read()
+        .get("requirepass")
+        .unwrap_or("")
+        .is_empty();
+    let (push_tx, push_rx) = mpsc::channel(pubsub::QUEUE_LIMIT);
+    let mut conn = Connection {
+        server: server.clone(),
+        session: Session::new(handle.clone(), authenticated),
+        socket,
+        rbuf: BytesMut::with_capacity(16 * 1024),
+        wbuf: BytesMut::with_capacity(16 * 1024),
+        parser: RequestParser::new(),
+        subs: Default::default(),
+        push_tx,
+        push_rx,
+    };
+    if let Err(e) = conn.run().await {
+        debug!(client = handle.id, %e, "connection closed");
+    }
+    conn.unsubscribe_all();
+    server.clients.unregister(handle.id);
+}
+
+impl Connection {
+    fn subscribed(&self) -> usize {
+        self.subs.iter().map(|s| s.len()).sum()
+    }
+
+    async fn run(&mut self) -> std::io::Result<()> {
+        loop {
+            if self.session.handle.killed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // Execute everything already received.
+            loop {
+                let limits = ParseLimits {
+                    max_bulk_len: self.server.config.read().get_i64("proto-max-bulk-len"),
+                    authenticated: self.session.authenticated,
+                };
+                match self.parser.next(&mut self.rbuf, limits) {
+                    Ok(Some(args)) => {
+                        if let Next::Close = self.execute(args).await {
+                            self.flush().await?;
+                            return Ok(());
+                        }
+                        if self.session.handle.killed.load(Ordering::SeqCst) {
+                            return Ok(());
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.server
+                            .stats
+                            .error_replies
+                            .fetch_add(1, Ordering::Relaxed);
+                        Frame::Error(e.0).encode(self.session.resp, &mut self.wbuf);
+                        self.flush().await?;
+                        return Ok(());
+                    }
+                }
+            }
+            self.flush().await?;
+            let limit = self
+                .server
+                .config
+                .read()
+                .get_i64("client-query-buffer-limit") as usize;
+            if self.rbuf.len() > limit {
+                tracing::warn!(
+                    client = self.session.id(),
+                    "query buffer limit reached, closing client"
+                );
+                return Ok(());
+            }
+            let idle = self.server.config.read().get_i64("timeout");
+            let idle_deadline = if idle > 0 && self.subscribed() == 0 {
+                Some(tokio::time::Instant::now() + Duration::from_secs(idle as u64))
+            } else {
+                None
+            };
+            tokio::select! {
+                n = self.socket.read_buf(&mut self.rbuf) => {
+                    let n = n?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    self.session.handle.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Some(msg) = self.push_rx.recv() => {
+                    msg.encode(self.session.resp, &mut self.wbuf);
+                    while let Ok(msg) = self.push_rx.try_recv() {
+                        msg.encode(self.session.resp, &mut self.wbuf);
+                    }
+                }
+                _ = self.session.handle.kill.notified() => return Ok(()),
+                _ = sleep_until(idle_deadline) => {
+                    debug!(client = self.session.id(), "idle timeout");
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        let n = self.wbuf.len() as u64;
+        self.socket.write_all(&self.wbuf).await?;
+        self.wbuf.clear();
+        self.server
+            .stats
+            .net_output_bytes
+            .fetch_add(n, Ordering::Relaxed);
+        self.session.handle.net_out.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn reply(&mut self, frame: Frame) {
+        if frame.is_error() {
+            self.server
+                .stats
+                .error_replies
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        match self.session.reply_mode {
+            ReplyMode::On => frame.encode(self.session.resp, &mut self.wbuf),
+            ReplyMode::Off => {}
+            ReplyMode::Skip => self.session.reply_mode = ReplyMode::SkipNext,
+            ReplyMode::SkipNext => self.session.reply_mode = ReplyMode::On,
+        }
+    }
+
+    async fn execute(&mut self, args: Vec<Bytes>) -> Next {
+        let server = self.server.clone();
+        let handle = self.session.handle.clone();
+        handle.last_ms.store(unix_ms(), Ordering::Relaxed);
+        handle.commands.fetch_add(1, Ordering::Relaxed);
+        server
+            .stats
+            .commands_processed
+            .fetch_add(1, Ordering::Relaxed);
+
+        let resolved = table().resolve(&args);
+        // Authentication comes before anything else, even arity.
+        if !self.session.authenticated {
+            let no_auth = matches!(&resolved, Ok(r) if r.spec.flags & flags::NO_AUTH != 0);
+            if !no_auth {
+                self.reply(err("NOAUTH Authentication required."));
+                return Next::Continue;
+            }
+        }
+        let r = match resolved {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(m) = self.session.multi.as_mut() {
+                    m.aborted = true;
+                }
+                if let Some(r) = table().get(&args[0]) {
+                    server.stats.commands[r.id]
+                        .rejected
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                self.reply(e);
+                return Next::Continue;
+            }
+        };
+        *handle.last_cmd.lock() = r.full_name;
+
+        // RESP2 subscribed context: only subscription commands and PING.
+        if self.session.resp == 2 && self.subscribed() > 0 {
+            let allowed = [
+                "subscribe",
+                "unsubscribe",
+                "psubscribe",
+                "punsubscribe",
+                "ssubscribe",
+                "sunsubscribe",
+                "ping",
+                "quit",
+                "reset",
+            ];
+            if !allowed.contains(&r.spec.name) {
+                self.reply(Frame::Error(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    r.full_name
+                )));
+                return Next::Continue;
+            }
+        }
+
+        // Queue inside MULTI.
+        if self.session.multi.is_some()
+            && !matches!(
+                r.spec.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        {
+            if r.spec.flags & flags::NO_MULTI != 0
+                || (matches!(r.spec.handler, Handler::Connection) && r.spec.name != "ping")
+            {
+                self.session.multi.as_mut().expect("in multi").aborted = true;
+                self.reply(err("ERR Command not allowed inside a transaction"));
+                return Next::Continue;
+            }
+            let m = self.session.multi.as_mut().expect("in multi");
+            m.queued.push(args);
+            handle.multi.store(m.queued.len() as i64, Ordering::Relaxed);
+            self.reply(Frame::Simple("QUEUED".into()));
+            return Next::Continue;
+        }
+
+        let start = Instant::now();
+        let (reply, next) = self.dispatch(r, &args).await;
+        let micros = start.elapsed().as_micros() as u64;
+        let st = &server.stats.commands[r.id];
+        st.calls.fetch_add(1, Ordering::Relaxed);
+        st.usec.fetch_add(micros, Ordering::Relaxed);
+        if reply.as_ref().is_some_and(|f| f.is_error()) {
+            st.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.slowlog(r, &args, micros);
+        if let Some(reply) = reply {
+            self.reply(reply);
+        }
+        next
+    }
+
+    fn slowlog(&self, r: Resolved, args: &[Bytes], micros: u64) {
+        if r.spec.flags & flags::SKIP_SLOWLOG != 0 {
+            return;
+        }
+        let (slower, max) = {
+            let c = self.server.config.read();
+            (
+                c.get_i64("slowlog-log-slower-than"),
+                c.get_i64("slowlog-max-len"),
+            )
+        };
+        if slower < 0 || (micros as i64) < slower {
+            return;
+        }
+        self.server.slowlog.push(
+            SlowEntry {
+                id: 0,
+                time: unix_ms() / 1000,
+                micros,
+                args: args.to_vec(),
+                addr: self.session.handle.addr.to_string(),
+                name: self.session.handle.name.lock().clone(),
+            },
+            max as usize,
+        );
+    }
+
+    /// Runs a resolved command; `None` means the reply was already written.
+    async fn dispatch(&mut self, r: Resolved, args: &[Bytes]) -> (Option<Frame>, Next) {
+        match r.spec.handler {
+            Handler::Data(f) => {
+                let reply = if r.spec.is_write() {
+                    self.write(r, args).await
+                } else {
+                    let (reply, db) =
+                        self.server
+                            .engine
+                            .read(f, self.session.db, args, self.session.resp3());
+                    self.session.select(db);
+                    reply
+                };
+                (Some(reply), Next::Continue)
+            }
+            Handler::Session(f) => (
+                Some(f(&mut self.session, &self.server, args)),
+                Next::Continue,
+            ),
+            Handler::Connection => self.connection_command(r, args).await,
+        }
+    }
+
+    /// Submits a write as a record; waits when a blocking command blocks.
+    async fn write(&mut self, r: Resolved, args: &[Bytes]) -> Frame {
+        let engine = &self.server.engine;
+        let record = || {
+            Engine::record(
+                self.session.db,
+                self.session.resp3(),
+                Op::Command(args.to_vec()),
+            )
+        };
+        let applied = engine.submit(record());
+        if !applied.blocked || r.spec.flags & flags::BLOCKING == 0 {
+            self.session.select(applied.db);
+            return applied.reply.unwrap_or(Frame::Null);
+        }
+        // Blocked: the reply is what to send on timeout; the handler put the
+        // timeout in ms in the record's reply slot convention below.
+        let timeout_reply = applied.reply.unwrap_or(Frame::NullArray);
+        let timeout = blocking_timeout(r.spec.name, args);
+        let deadline = match timeout {
+            Some(t) if t > 0.0 => Some(tokio::time::Instant::now() + Duration::from_secs_f64(t)),
+            _ => None,
+        };
+        let keys: Vec<(usize, Bytes)> = r
+            .spec
+            .key_positions(args)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| (self.session.db, args[i].clone()))
+            .collect();
+        let waiter = engine.waiter(&keys);
+        self.session.handle.blocked.store(true, Ordering::Relaxed);
+        let handle = self.session.handle.clone();
+        let reply = loop {
+            let woken = waiter.notified();
+            let applied = engine.submit(record());
+            if !applied.blocked {
+                break applied.reply.unwrap_or(Frame::Null);
+            }
+            tokio::select! {
+                _ = futures_any(woken) => {}
+                _ = sleep_until(deadline) => break timeout_reply,
+                _ = handle.kill.notified() => break timeout_reply,
+            }
+        };
+        self.session.handle.blocked.store(false, Ordering::Relaxed);
+        reply
+    }
+
+    async fn connection_command(&mut self, r: Resolved, args: &[Bytes]) -> (Option<Frame>, Next) {
+        let reply = match r.spec.name {
+            "quit" => return (Some(Frame::ok()), Next::Close),
+            "multi" => self.multi(),
+            "exec" => self.exec().await,
+            "discard" => {
+                if self.session.multi.is_none() {
+                    err("ERR DISCARD without MULTI")
+                } else {
+                    self.session.discard();
+                    Frame::ok()
+                }
+            }
+            "watch" => self.watch(args),
+            "unwatch" => {
+                self.session.unwatch();
+                Frame::ok()
+            }
+            "subscribe" => return (self.subscribe(Kind::Channel, &args[1..]), Next::Continue),
+            "psubscribe" => return (self.subscribe(Kind::Pattern, &args[1..]), Next::Continue),
+            "ssubscribe" => return (self.subscribe(Kind::Shard, &args[1..]), Next::Continue),
+            "unsubscribe" => return (self.unsubscribe(Kind::Channel, &args[1..]), Next::Continue),
+            "punsubscribe" => return (self.unsubscribe(Kind::Pattern, &args[1..]), Next::Continue),
+            "sunsubscribe" => return (self.unsubscribe(Kind::Shard, &args[1..]), Next::Continue),
+            "ping" => self.ping(args),
+            "reset" => self.reset(),
+            "hello" => self.hello(args),
+            "auth" => self.auth(args),
+            "shutdown" => {
+                self.server.request_shutdown();
+                return (None, Next::Close);
+            }
+            "debug" => self.debug(args).await,
+            "wait" => self.wait(args).await,
+            other => unreachable!("{other} is not a connection command"),
+        };
+        (Some(reply), Next::Continue)
+    }
+
+    fn multi(&mut self) -> Frame {
+        if self.session.multi.is_some() {
+            return err("ERR MULTI calls can not be nested");
+        }
+        self.session.multi = Some(Multi::default());
+        self.session.handle.multi.store(0, Ordering::Relaxed);
+        Frame::ok()
+    }
+
+    async fn exec(&mut self) -> Frame {
+        let Some(multi) = self.session.multi.take() else {
+            return err("ERR EXEC without MULTI");
+        };
+        self.session.handle.multi.store(-1, Ordering::Relaxed);
+        let watched = std::mem::take(&mut self.session.watched);
+        self.session.unwatch();
+        if multi.aborted {
+            return err("EXECABORT Transaction discarded because of previous errors.");
+        }
+        // Keyspace commands go to the record as one unit; connection-level
+        // ones (PING, CLIENT, CONFIG...) run here, in their positions.
+        let mut data = Vec::new();
+        let mut local = Vec::new();
+        for (i, args) in multi.queued.iter().enumerate() {
+            match table().resolve(args).map(|r| r.spec.handler) {
+                Ok(Handler::Data(_)) => data.push(args.clone()),
+                _ => local.push(i),
+            }
+        }
+        let applied = self.server.engine.submit(Engine::record(
+            self.session.db,
+            self.session.resp3(),
+            Op::Exec {
+                commands: data,
+                watched,
+            },
+        ));
+        self.session.select(applied.db);
+        let Some(Frame::Array(data_replies)) = applied.reply else {
+            return Frame::NullArray;
+        };
+        let mut data_replies = data_replies.into_iter();
+        let mut out = Vec::with_capacity(multi.queued.len());
+        for (i, args) in multi.queued.iter().enumerate() {
+            if local.contains(&i) {
+                let reply = match table().resolve(args) {
+                    Ok(r) => match r.spec.handler {
+                        Handler::Session(f) => f(&mut self.session, &self.server, args),
+                        Handler::Connection if r.spec.name == "ping" => self.ping(args),
+                        _ => errors::unknown_command(args),
+                    },
+                    Err(e) => e,
+                };
+                out.push(reply);
+            } else {
+                out.push(data_replies.next().unwrap_or(Frame::Null));
+            }
+        }
+        Frame::Array(out)
+    }
+
+    fn watch(&mut self, args: &[Bytes]) -> Frame {
+        if self.session.multi.is_some() {
+            return err("ERR WATCH inside MULTI is not allowed");
+        }
+        for key in &args[1..] {
+            if self
+                .session
+                .watched
+                .iter()
+                .any(|w| w.db == self.session.db && w.key == *key)
+            {
+                continue;
+            }
+            let w = self.server.engine.watch(self.session.db, key);
+            self.session.watched.push(w);
+        }
+        self.session
+            .handle
+            .watching
+            .store(self.session.watched.len(), Ordering::Relaxed);
+        Frame::ok()
+    }
+
+    fn subscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
+        let verb = ["subscribe", "psubscribe", "ssubscribe"][kind as usize];
+        for name in names {
+            if self.subs[kind as usize].insert(name.clone()) {
+                self.server.pubsub.subscribe(
+                    kind,
+                    name.clone(),
+                    Subscriber {
+                        tx: self.push_tx.clone(),
+                        client: self.session.handle.clone(),
+                    },
+                );
+            }
+            self.session.handle.subs[kind as usize]
+                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
+            let count = if kind == Kind::Shard {
+                self.subs[2].len()
+            } else {
+                self.subs[0].len() + self.subs[1].len()
+            };
+            self.reply(Frame::Push(vec![
+                Frame::bulk(verb),
+                Frame::Bulk(name.clone()),
+                Frame::int(count),
+            ]));
+        }
+        None
+    }
+
+    fn unsubscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
+        let verb = ["unsubscribe", "punsubscribe", "sunsubscribe"][kind as usize];
+        let names: Vec<Bytes> = if names.is_empty() {
+            self.subs[kind as usize].iter().cloned().collect()
+        } else {
+            names.to_vec()
+        };
+        if names.is_empty() {
+            let count = if kind == Kind::Shard {
+                self.subs[2].len()
+            } else {
+                self.subs[0].len() + self.subs[1].len()
+            };
+            self.reply(Frame::Push(vec![
+                Frame::bulk(verb),
+                Frame::Null,
+                Frame::int(count),
+            ]));
+        }
+        for name in names {
+            if self.subs[kind as usize].remove(&name) {
+                self.server
+                    .pubsub
+                    .unsubscribe(kind, &name, self.session.id());
+            }
+            self.session.handle.subs[kind as usize]
+                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
+            let count = if kind == Kind::Shard {
+                self.subs[2].len()
+            } else {
+                self.subs[0].len() + self.subs[1].len()
+            };
+            self.reply(Frame::Push(vec![
+                Frame::bulk(verb),
+                Frame::Bulk(name),
+                Frame::int(count),
+            ]));
+        }
+        None
+    }
+
+    fn unsubscribe_all(&mut self) {
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for name in std::mem::take(&mut self.subs[kind as usize]) {
+                self.server
+                    .pubsub
+                    .unsubscribe(kind, &name, self.session.id());
+            }
+            self.session.handle.subs[kind as usize].store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn ping(&mut self, args: &[Bytes]) -> Frame {
+        if args.len() > 2 {
+            return errors::wrong_arity("ping");
+        }
+        if self.session.resp == 2 && self.subscribed() > 0 {
+            return Frame::Array(vec![
+                Frame::bulk("pong"),
+                Frame::Bulk(args.get(1).cloned().unwrap_or_default()),
+            ]);
+        }
+        match args.get(1) {
+            Some(msg) => Frame::Bulk(msg.clone()),
+            None => Frame::Simple("PONG".into()),
+        }
+    }
+
+    fn reset(&mut self) -> Frame {
+        self.session.discard();
+        self.unsubscribe_all();
+        self.session.select(0);
+        self.session.set_resp(2);
+        self.session.reply_mode = ReplyMode::On;
+        self.session.handle.name.lock().clear();
+        self.session.handle.no_evict.store(false, Ordering::Relaxed);
+        self.session.handle.no_touch.store(false, Ordering::Relaxed);
+        self.session.authenticated = self
+            .server
+            .config
+            .read()
+            .get("requirepass")
+            .unwrap_or("")
+            .is_empty();
+        Frame::Simple("RESET".into())
+    }
+
+    fn check_password(&self, user: &[u8], pass: &[u8]) -> Result<(), Frame> {
+        let required = self
+            .server
+            .config
+            .read()
+            .get("requirepass")
+            .unwrap_or("")
+            .to_string();
+        if user != b"default" || (!required.is_empty() && pass != required.as_bytes()) {
+            return Err(err(
+                "WRONGPASS invalid username-password pair or user is disabled.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn auth(&mut self, args: &[Bytes]) -> Frame {
+        let (user, pass) = match args.len() {
+            2 => (&b"default"[..], &args[1]),
+            3 => (args[1].as_ref(), &args[2]),
+            _ => return err(errors::SYNTAX),
+        };
+        let required = self
+            .server
+            .config
+            .read()
+            .get("requirepass")
+            .unwrap_or("")
+            .to_string();
+        if args.len() == 2 && required.is_empty() {
+            return err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        }
+        match self.check_password(user, pass) {
+            Ok(()) => {
+                self.session.authenticated = true;
+                Frame::ok()
+            }
+            Err(e) => e,
+        }
+    }
+
+    fn hello(&mut self, args: &[Bytes]) -> Frame {
+        let mut proto = self.session.resp;
+        let mut i = 1;
+        if let Some(v) = args.get(1) {
+            match crate::util::parse_i64(v) {
+                Some(p) if p == 2 || p == 3 => proto = p as u8,
+                Some(_) => return err("NOPROTO unsupported protocol version"),
+                None => return err("ERR Protocol version is not an integer or out of range"),
+            }
+            i = 2;
+        }
+        let mut name = None;
+        while i < args.len() {
+            let opt = args[i].to_ascii_lowercase();
+            let more = args.len() - i - 1;
+            if opt == b"auth" && more >= 2 {
+                if let Err(e) = self.check_password(&args[i + 1], &args[i + 2]) {
+                    return e;
+                }
+                self.session.authenticated = true;
+                i += 3;
+            } else if opt == b"setname" && more >= 1 {
+                if let Err(e) = super::admin::valid_client_name(&args[i + 1]) {
+                    return e;
+                }
+                name = Some(args[i + 1].clone());
+                i += 2;
+            } else {
+                return Frame::Error(errors::sanitize(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&args[i])
+                )));
+            }
+        }
+        if !self.session.authenticated {
+            return err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        }
+        if let Some(n) = name {
+            *self.session.handle.name.lock() = String::from_utf8_lossy(&n).into_owned();
+        }
+        self.session.set_resp(proto);
+        Frame::Map(vec![
+            (Frame::bulk("server"), Frame::bulk("valkey")),
+            (
+                Frame::bulk("version"),
+                Frame::bulk(super::admin::VALKEY_VERSION),
+            ),
+            (Frame::bulk("proto"), Frame::Integer(proto as i64)),
+            (Frame::bulk("id"), Frame::int(self.session.id())),
+            (Frame::bulk("mode"), Frame::bulk("standalone")),
+            (Frame::bulk("role"), Frame::bulk("master")),
+            (Frame::bulk("modules"), Frame::Array(vec![])),
+        ])
+    }
+
+    async fn debug(&mut self, args: &[Bytes]) -> Frame {
+        let sub = args[1].to_ascii_lowercase();
+        match sub.as_slice() {
+            b"sleep" if args.len() == 3 => match crate::util::parse_f64(&args[2]) {
+                Some(secs) if secs >= 0.0 => {
+                    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                    Frame::ok()
+                }
+                _ => err(errors::NOT_FLOAT),
+            },
+            b"digest" if args.len() == 2 => {
+                let d = self.server.engine.with_keyspace(|ks| ks.digest());
+                Frame::Simple(d.iter().map(|b| format!("{b:02x}")).collect())
+            }
+            b"digest-value" => {
+                let db = self.session.db;
+                let keys = args[2..].to_vec();
+                let out = self.server.engine.with_keyspace(|ks| {
+                    keys.iter()
+                        .map(|k| {
+                            let mut one = crate::keyspace::Keyspace::new(1);
+                            if let Some(e) = ks.dbs[db].entries.get(k) {
+                                one.dbs[0].entries.insert(k.clone(), e.clone());
+                            }
+                            let d = one.digest();
+                            Frame::Simple(d.iter().map(|b| format!("{b:02x}")).collect())
+                        })
+                        .collect()
+                });
+                Frame::Array(out)
+            }
+            b"help" => super::admin::help(
+                "DEBUG",
+                &[
+                    "DIGEST",
+                    "    Output a hex signature representing the current DB content.",
+                    "DIGEST-VALUE <key> [<key> ...]",
+                    "    Output a hex signature of the values of all the specified keys.",
+                    "SLEEP <seconds>",
+                    "    Stop the server for <seconds>. Decimals allowed.",
+                ],
+            ),
+            _ => errors::unknown_subcommand("debug", &args[1]),
+        }
+    }
+
+    async fn wait(&mut self, args: &[Bytes]) -> Frame {
+        let (Some(n), Some(timeout)) = (
+            crate::util::parse_i64(&args[1]),
+            crate::util::parse_i64(&args[2]),
+        ) else {
+            return err(errors::NOT_INTEGER);
+        };
+        if timeout < 0 {
+            return err("ERR timeout is negative");
+        }
+        // A standalone node has no replicas: 0 is the truth. Valkey blocks
+        // for the timeout when more are asked for; so do we.
+        if n > 0 {
+            let deadline = (timeout > 0)
+                .then(|| tokio::time::Instant::now() + Duration::from_millis(timeout as u64));
+            tokio::select! {
+                _ = sleep_until(deadline) => {}
+                _ = self.session.handle.kill.notified() => {}
+            }
+        }
+        Frame::Integer(0)
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes when any of the futures does.
+async fn futures_any<F: std::future::Future<Output = ()> + Unpin>(mut futs: Vec<F>) {
+    std::future::poll_fn(|cx| {
+        for f in futs.iter_mut() {
+            if std::pin::Pin::new(f).poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// The timeout argument (seconds) of a blocking command.
+fn blocking_timeout(name: &str, args: &[Bytes]) -> Option<f64> {
+    let arg = match name {
+        "blmpop" | "bzmpop" => args.get(1),
+        _ => args.last(),
+    }?;
+    crate::util::parse_f64(arg)
+}

@@ -1,0 +1,239 @@
+//! The node as a server: shared state, the accept loop, background tasks
+//! and shutdown.
+
+pub mod admin;
+mod clients;
+pub mod commands;
+mod connection;
+mod session;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::RwLock;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+pub use clients::{ClientHandle, Clients};
+pub use session::{Multi, ReplyMode, Session};
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::pubsub::PubSub;
+use stats::{SlowLog, Stats};
+
+/// Everything the connections share.
+pub struct Server {
+    /// Configuration (CONFIG SET changes it).
+    pub config: RwLock<Config>,
+    /// The keyspace and write path.
+    pub engine: Engine,
+    /// Connected clients.
+    pub clients: Clients,
+    /// Channels and patterns.
+    pub pubsub: PubSub,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// SLOWLOG.
+    pub slowlog: SlowLog,
+    /// 40-hex run id, new per process.
+    pub run_id: String,
+    /// Monotonic start time.
+    pub started: Instant,
+    /// Port actually bound.
+    pub port: u16,
+    /// Set to true to stop the node.
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Builds the shared state from a configuration.
+    pub fn new(config: Config, port: u16) -> Server {
+        let databases = config.get_i64("databases").max(1) as usize;
+        let engine = Engine::new(databases);
+        engine.with_keyspace(|ks| ks.limits = admin::encoding_limits(&config));
+        let (shutdown, _) = watch::channel(false);
+        Server {
+            config: RwLock::new(config),
+            engine,
+            clients: Clients::default(),
+            pubsub: PubSub::default(),
+            stats: Stats::new(crate::command::table().all.len()),
+            slowlog: SlowLog::default(),
+            run_id: random_hex(40),
+            started: Instant::now(),
+            port,
+            shutdown,
+        }
+    }
+
+    /// Asks the node to stop.
+    pub fn request_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// 40 hex characters of randomness (run ids).
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).expect("digit < 16"))
+        .collect()
+}
+
+/// Raises the open-file limit so `maxclients` connections fit, as Valkey
+/// does at start; returns the limit in force.
+fn raise_fd_limit(want: u64) -> u64 {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 0;
+        }
+        if lim.rlim_cur < want {
+            let new = libc::rlimit {
+                rlim_cur: want.min(lim.rlim_max),
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &new) == 0 {
+                return new.rlim_cur;
+            }
+        }
+        lim.rlim_cur
+    }
+}
+
+/// Addresses to listen on from `bind` (`*` and `-::*` style as Valkey).
+fn bind_addrs(bind: &str, port: u16) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for word in bind.split_whitespace() {
+        let optional = word.starts_with('-');
+        let host = word.trim_start_matches('-');
+        let addr = match host {
+            "*" => "0.0.0.0".to_string(),
+            "::*" => "::".to_string(),
+            h => h.to_string(),
+        };
+        match format!("{addr}:{port}")
+            .parse::<SocketAddr>()
+            .or_else(|_| format!("[{addr}]:{port}").parse())
+        {
+            Ok(a) => out.push(a),
+            Err(_) if optional => {}
+            Err(_) => warn!(%word, "cannot parse bind address"),
+        }
+        let _ = optional;
+    }
+    out
+}
+
+/// Runs a node until SHUTDOWN or a signal.
+pub async fn run(config: Config) -> std::io::Result<()> {
+    let port = config.get_i64("port") as u16;
+    let bind = config.get("bind").unwrap_or("*").to_string();
+    let maxclients = config.get_i64("maxclients") as u64;
+    let fds = raise_fd_limit(maxclients + 32);
+    info!(fds, "open file limit");
+
+    let mut listeners = Vec::new();
+    for addr in bind_addrs(&bind, port) {
+        let optional = bind
+            .split_whitespace()
+            .any(|w| w.starts_with('-') && addr.is_ipv6());
+        match TcpListener::bind(addr).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => warn!(%addr, %e, "optional bind address unavailable"),
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("could not bind {addr}: {e}"),
+                ))
+            }
+        }
+    }
+    let bound_port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| a.port())
+        .unwrap_or(port);
+    let server = Arc::new(Server::new(config, bound_port));
+    info!(port = bound_port, "Ready to accept connections tcp");
+    // The line tests and scripts wait for, printed once all listeners are up.
+    println!("Ready to accept connections tcp port {bound_port}");
+
+    for l in listeners {
+        tokio::spawn(accept_loop(server.clone(), l));
+    }
+    tokio::spawn(active_expire(server.clone()));
+
+    let mut stop = server.shutdown.subscribe();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => info!("SIGINT received, shutting down"),
+        _ = term.recv() => info!("SIGTERM received, shutting down"),
+        _ = stop.wait_for(|v| *v) => info!("SHUTDOWN requested"),
+    }
+    Ok(())
+}
+
+async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    loop {
+        let (socket, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                warn!(%e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        server
+            .stats
+            .connections_received
+            .fetch_add(1, Ordering::Relaxed);
+        let maxclients = server.config.read().get_i64("maxclients") as usize;
+        if server.clients.len() >= maxclients {
+            server
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(reject(socket));
+            continue;
+        }
+        let _ = socket.set_nodelay(true);
+        tokio::spawn(connection::serve(server.clone(), socket, addr));
+    }
+}
+
+async fn reject(mut socket: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = socket
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
+}
+
+/// Active expiry: every 1/hz seconds, sample keys with a TTL and delete
+/// the due ones (through records); repeat while a quarter of the sample was
+/// due, within a time budget, as Valkey's active expire cycle does.
+async fn active_expire(server: Arc<Server>) {
+    const SAMPLES: usize = 20;
+    loop {
+        let hz = server.config.read().get_i64("hz").clamp(1, 500) as u64;
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        let start = Instant::now();
+        loop {
+            let due = server.engine.active_expire_cycle(SAMPLES);
+            if due * 4 < SAMPLES || start.elapsed() > Duration::from_millis(25) {
+                break;
+            }
+        }
+    }
+}

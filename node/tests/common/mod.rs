@@ -1,0 +1,173 @@
+//! Test harness: starts a real `slotraft` process on a free loopback port
+//! and kills it when the handle drops (also when the test panics).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running node.
+pub struct Node {
+    child: Child,
+    /// Its client port.
+    pub port: u16,
+    dir: std::path::PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Node {
+    /// Starts a node with extra `--name value` arguments.
+    pub fn start_with(extra: &[&str]) -> Node {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("slotraft-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_slotraft"))
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn slotraft");
+        // Wait for the readiness line (with a deadline), not a fixed sleep.
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("Ready to accept connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let node = Node { child, port, dir };
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("slotraft did not become ready within 20 s");
+        node
+    }
+
+    /// Starts a node with the default configuration.
+    pub fn start() -> Node {
+        Node::start_with(&[])
+    }
+
+    /// A `redis` crate client connection (RESP2).
+    pub fn client(&self) -> redis::Connection {
+        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
+        c.get_connection().expect("connect")
+    }
+
+    /// A `redis` crate client connection speaking RESP3.
+    pub fn client_resp3(&self) -> redis::Connection {
+        let c = redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", self.port))
+            .expect("client");
+        c.get_connection().expect("connect")
+    }
+
+    /// A raw TCP connection for byte-exact protocol checks.
+    pub fn raw(&self) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw { s }
+    }
+
+    /// True while the process is alive.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A raw socket to a node.
+pub struct Raw {
+    /// The socket.
+    pub s: TcpStream,
+}
+
+impl Raw {
+    /// Sends bytes.
+    pub fn send(&mut self, b: &[u8]) {
+        self.s.write_all(b).expect("write");
+    }
+
+    /// Reads until `expected.len()` bytes arrived (or 10 s), returns them.
+    pub fn read_n(&mut self, n: usize) -> Vec<u8> {
+        let mut out = vec![0; n];
+        let mut got = 0;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while got < n && Instant::now() < deadline {
+            match self.s.read(&mut out[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(_) => break,
+            }
+        }
+        out.truncate(got);
+        out
+    }
+
+    /// Sends `req` and asserts the reply bytes are exactly `expected`.
+    pub fn roundtrip(&mut self, req: &[u8], expected: &[u8]) {
+        self.send(req);
+        let got = self.read_n(expected.len());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected),
+            "reply to {:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+
+    /// True when the server closed the connection (EOF within 10 s).
+    pub fn closed(&mut self) -> bool {
+        let mut b = [0u8; 1024];
+        loop {
+            match self.s.read(&mut b) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// Runs a command and returns the raw `redis::Value`.
+pub fn value(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Runs a command that must fail; returns the error text as Valkey sent it
+/// (`ERR ...`, `WRONGTYPE ...`).
+pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    match c.query::<redis::Value>(con) {
+        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
+        Err(e) => {
+            let code = e.code().unwrap_or("ERR").to_string();
+            let detail = e.detail().unwrap_or("").to_string();
+            format!("{code} {detail}")
+        }
+    }
+}
