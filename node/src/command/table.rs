@@ -83,8 +83,16 @@ impl CommandTable {
 
     /// The entry for a command name (any case).
     pub fn get(&self, name: &[u8]) -> Option<Resolved> {
-        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        self.by_name.get(lower.as_str()).copied()
+        // Hot path: lower-case into a stack buffer instead of allocating.
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(lower).copied()
     }
 
     /// The subcommand entry `sub` of container `parent`.
