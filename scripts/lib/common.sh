@@ -21,17 +21,19 @@ apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
   if [ "$_APT_UPDATED" = 0 ]; then
     log "apt-get update"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1
     _APT_UPDATED=1
   fi
   log "apt-get install $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+# NOTE: functions here are often called where `set -e` is suspended (e.g. in
+# `f || rc=$?`), so every step that can fail returns explicitly.
 
 # ensure_cmd CMD DEBIAN_PACKAGE
 ensure_cmd() {
-  command -v "$1" >/dev/null 2>&1 || apt_install "$2"
-  command -v "$1" >/dev/null 2>&1 || die "$1 still missing after installing $2"
+  command -v "$1" >/dev/null 2>&1 || apt_install "$2" || return 1
+  command -v "$1" >/dev/null 2>&1 || { log "$1 still missing after installing $2"; return 1; }
 }
 
 # ensure_venv: creates $SLOTRAFT_ROOT/.venv with scripts/compat/requirements.txt
@@ -46,17 +48,17 @@ ensure_venv() {
     if ! "$py" -m venv "$venv" >/dev/null 2>&1; then
       # Debian's system python needs python3-venv for ensurepip.
       rm -rf "$venv"
-      apt_install python3-venv
-      "$py" -m venv "$venv"
+      apt_install python3-venv || return 1
+      "$py" -m venv "$venv" || return 1
     fi
   fi
   VENV_PY="$venv/bin/python"
   local stamp="$venv/.requirements.sha"
   local want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  want="$(sha256sum "$req" | cut -d' ' -f1)" || return 1
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "pip install -r scripts/compat/requirements.txt"
-    "$VENV_PY" -m pip install -q --disable-pip-version-check -r "$req"
+    "$VENV_PY" -m pip install -q --disable-pip-version-check -r "$req" || return 1
     echo "$want" >"$stamp"
   fi
 }
@@ -122,7 +124,7 @@ cleanup_started() {
 
 new_tmpdir() { # prints a new temp dir that cleanup_started removes
   local d
-  d="$(mktemp -d "${TMPDIR:-/tmp}/slotraft-$1.XXXXXX")"
+  d="$(mktemp -d "${TMPDIR:-/tmp}/slotraft-$1.XXXXXX")" || return 1
   TMP_DIRS+=("$d")
   printf '%s\n' "$d"
 }
@@ -150,8 +152,31 @@ start_slotraft() {
     </dev/null >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
-  if ! wait_ping "$port" "$SERVER_PID" "${SLOTRAFT_START_TIMEOUT:-60}"; then
+  if ! wait_ping "$port" "$SERVER_PID" "${SLOTRAFT_START_TIMEOUT:-60}" ||
+     ! wait_writable "$port" "$SERVER_PID" "${SLOTRAFT_START_TIMEOUT:-60}"; then
     tail -n 30 "$dir/server.log" >&2 || true
     return 1
   fi
+}
+
+# wait_writable PORT PID [SECONDS]: a fresh node answers PING before it has
+# elected itself leader of its groups; poll a write until it is accepted.
+wait_writable() {
+  local port="$1" pid="$2" secs="${3:-30}" out=""
+  local deadline=$((SECONDS + secs))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    kill -0 "$pid" 2>/dev/null || { log "server pid $pid exited"; return 1; }
+    # shellcheck disable=SC2086
+    out="$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" ${REDIS_AUTH_ARGS:-} \
+           SET __slotraft_ready__ 1 2>&1)" || true
+    if [ "$out" = OK ]; then
+      # shellcheck disable=SC2086
+      timeout 5 redis-cli -h 127.0.0.1 -p "$port" ${REDIS_AUTH_ARGS:-} \
+        DEL __slotraft_ready__ >/dev/null 2>&1 || true
+      return 0
+    fi
+    sleep 0.1   # poll interval, not synchronisation
+  done
+  log "timed out after ${secs}s waiting for a write to succeed on port $port (last: $out)"
+  return 1
 }
