@@ -79,8 +79,8 @@ deps() {
 }
 
 # ---------------------------------------------------------------- cargo
-cargo_build() { cargo build --workspace --bins --locked "${CARGO_PROFILE_FLAG[@]}"; }
-cargo_tests() { timeout 2400 cargo test --workspace --locked "${CARGO_PROFILE_FLAG[@]}"; }
+cargo_build() { fg_run cargo build --workspace --bins --locked "${CARGO_PROFILE_FLAG[@]}"; }
+cargo_tests() { fg_run timeout 2400 cargo test --workspace --locked "${CARGO_PROFILE_FLAG[@]}"; }
 
 # ---------------------------------------------------------------- server
 SERVER_PORT=""
@@ -135,7 +135,7 @@ server_alive() {
 compat_py() {
   local rc=0
   SLOTRAFT_HOST=127.0.0.1 SLOTRAFT_PORT="$SERVER_PORT" \
-    timeout 900 "$VENV_PY" -m pytest -q -p no:cacheprovider --timeout 120 \
+    fg_run timeout 900 "$VENV_PY" -m pytest -q -p no:cacheprovider --timeout 120 \
     -o console_output_style=classic "$ROOT/scripts/compat" || rc=$?
   server_alive || rc=1
   return "$rc"
@@ -144,7 +144,7 @@ compat_py() {
 compat_cli() {
   local rc=0
   SLOTRAFT_HOST=127.0.0.1 SLOTRAFT_PORT="$SERVER_PORT" \
-    timeout 600 "$ROOT/scripts/compat/redis_cli.sh" || rc=$?
+    fg_run timeout 600 "$ROOT/scripts/compat/redis_cli.sh" || rc=$?
   server_alive || rc=1
   return "$rc"
 }

@@ -90,7 +90,7 @@ start_target() { # start_target redis|slotraft ; sets PORT SERVER_PID
       --appendonly no --daemonize no --logfile "$dir/server.log" </dev/null >/dev/null 2>&1 &
     SERVER_PID=$!
     STARTED_PIDS+=("$SERVER_PID")
-    wait_ping "$PORT" "$SERVER_PID" 30 || die "redis-server did not start"
+    wait_ping "$PORT" "$SERVER_PID" 30 || { tail -n 20 "$dir/server.log" >&2; return 1; }
     NOTE[$t]="redis-server $(cli INFO server | tr -d '\r' | sed -n 's/^redis_version://p'), --save '' --appendonly no"
   else
     PORT="${SLOTRAFT_PORT:-$(free_port)}"
@@ -99,11 +99,11 @@ start_target() { # start_target redis|slotraft ; sets PORT SERVER_PID
     if start_slotraft "$SLOTRAFT_BIN" "$PORT" "$dir" $SLOTRAFT_ARGS; then
       NOTE[$t]="slotraft ${SLOTRAFT_ARGS:-(default args)}"
     else
-      [ -n "$SLOTRAFT_ARGS" ] || die "slotraft did not start (log above)"
+      [ -n "$SLOTRAFT_ARGS" ] || { log "slotraft did not start (log above)"; return 1; }
       log "slotraft refused '$SLOTRAFT_ARGS'; retrying with default args"
       kill_pid "$SERVER_PID"
       dir="$(new_tmpdir "$t")"
-      start_slotraft "$SLOTRAFT_BIN" "$PORT" "$dir" || die "slotraft did not start (log above)"
+      start_slotraft "$SLOTRAFT_BIN" "$PORT" "$dir" || { log "slotraft did not start (log above)"; return 1; }
       NOTE[$t]="slotraft default args (refused: $SLOTRAFT_ARGS)"
     fi
   fi
@@ -139,7 +139,7 @@ run_benchmark_once() { # run_benchmark_once TARGET P REP -> fills RPS[TARGET|P|t
   log "$t: run $rep/$REPEAT: redis-benchmark -c $C -n $N -P $P -t $TESTS ${R:+-r $R}"
   out="$WORK/$t.P$P.$rep.csv"
   # shellcheck disable=SC2046
-  if ! timeout "$BTIMEOUT" redis-benchmark -h 127.0.0.1 -p "$PORT" -c "$C" -n "$N" \
+  if ! fg_run timeout "$BTIMEOUT" redis-benchmark -h 127.0.0.1 -p "$PORT" -c "$C" -n "$N" \
       -P "$P" -t "$TESTS" $( [ -n "$R" ] && echo "-r $R" ) --csv \
       >"$out" 2>"$WORK/$t.P$P.$rep.err" </dev/null; then
     log "$t: redis-benchmark -P $P failed: $(head -c 300 "$WORK/$t.P$P.$rep.err")"
@@ -165,7 +165,7 @@ unset_rps() { # unset_rps TARGET P
 gen_feeds() { # RESP feeds for the memory test, generated once for all targets
   [ -f "$WORK/strings.resp" ] && return 0
   log "generating feeds: $MEM_KEYS strings x ${MEM_VALUE_SIZE}B, $MEM_HASHES hashes x $MEM_HASH_FIELDS fields (seed $SEED)"
-  python3 - "$SEED" "$MEM_KEYS" "$MEM_VALUE_SIZE" "$MEM_HASHES" "$MEM_HASH_FIELDS" "$WORK" <<'PY'
+  fg_run python3 - "$SEED" "$MEM_KEYS" "$MEM_VALUE_SIZE" "$MEM_HASHES" "$MEM_HASH_FIELDS" "$WORK" <<'PY'
 import random, sys
 seed, nkeys, vsize, nhash, nfields, work = (int(sys.argv[1]), int(sys.argv[2]),
     int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
@@ -199,7 +199,8 @@ PY
 
 pipe_load() { # pipe_load FILE EXPECTED_REPLIES
   local res
-  res="$(timeout "$BTIMEOUT" redis-cli -h 127.0.0.1 -p "$PORT" --pipe <"$1" 2>&1 | tail -n 1)"
+  fg_run timeout "$BTIMEOUT" redis-cli -h 127.0.0.1 -p "$PORT" --pipe <"$1" >"$WORK/pipe.out" 2>&1 || true
+  res="$(tail -n 1 "$WORK/pipe.out")"
   [ "$res" = "errors: 0, replies: $2" ] || { log "--pipe $1: unexpected '$res'"; return 1; }
 }
 
@@ -223,7 +224,10 @@ run_memory() { # run_memory TARGET
 }
 
 for t in $TARGETS; do
-  start_target "$t"
+  if ! start_target "$t"; then
+    NOTE[$t]="DID NOT START (see stderr)"
+    continue
+  fi
   if [ "$DO_TP" = 1 ]; then run_throughput "$t"; fi
   if [ "$DO_MEM" = 1 ]; then run_memory "$t"; fi
   cleanup_pid="$SERVER_PID"

@@ -112,8 +112,23 @@ kill_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# fg_run CMD...: run CMD as a background child and wait for it, so that a
+# SIGTERM/SIGINT to this script runs its trap at once (bash defers traps while
+# a foreground child runs) and the trap can kill the child. Returns CMD's exit
+# code. The child gets this shell's stdin (redirect it when calling).
+FG_PID=""
+fg_run() {
+  local rc=0
+  "$@" <&0 &
+  FG_PID=$!
+  wait "$FG_PID" || rc=$?
+  FG_PID=""
+  return "$rc"
+}
+
 cleanup_started() {
   local pid d
+  if [ -n "${FG_PID:-}" ]; then kill_pid "$FG_PID"; FG_PID=""; fi
   for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do kill_pid "$pid"; done
   STARTED_PIDS=()
   if [ -z "${KEEP_TMP:-}" ]; then
