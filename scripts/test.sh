@@ -20,8 +20,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SLOTRAFT_ROOT="$ROOT"
-# shellcheck source=lib/common.sh
+export SLOTRAFT_ROOT="$ROOT"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$ROOT/scripts/lib/common.sh"
 cd "$ROOT"
 
@@ -121,7 +121,7 @@ start_target() {
     # shellcheck disable=SC2086
     start_slotraft "$BIN" "$SERVER_PORT" "$SERVER_DIR" ${SLOTRAFT_EXTRA_ARGS:-} || return 1
   fi
-  log "server up, pid $SERVER_PID"
+  log "server up, pid ${SERVER_PID:?}"
 }
 
 server_alive() {

@@ -33,8 +33,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SLOTRAFT_ROOT="$ROOT"
-# shellcheck source=../lib/common.sh
+export SLOTRAFT_ROOT="$ROOT"
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$ROOT/scripts/lib/common.sh"
 
 TARGETS="${BENCH_TARGETS:-redis slotraft}"
@@ -70,6 +70,7 @@ log "seed=$SEED work=$WORK targets: $TARGETS"
 declare -A RPS=()      # [target|P|test] = rps
 declare -A MEM=()      # [target|metric] = bytes
 declare -A NOTE=()     # [target] = free text
+START_FAILED=0
 
 cli() { timeout 60 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 
@@ -226,6 +227,7 @@ run_memory() { # run_memory TARGET
 for t in $TARGETS; do
   if ! start_target "$t"; then
     NOTE[$t]="DID NOT START (see stderr)"
+    START_FAILED=1
     continue
   fi
   if [ "$DO_TP" = 1 ]; then run_throughput "$t"; fi
@@ -287,3 +289,6 @@ if [ "$DO_MEM" = 1 ]; then
   echo "| load time (s, via --pipe) | ${MEM["redis|load_s"]:--} | ${MEM["slotraft|load_s"]:--} | $(ratio "${MEM["slotraft|load_s"]:-}" "${MEM["redis|load_s"]:-}") |"
   echo
 fi
+
+# Non-zero exit if a target could not be started (the tables are still printed).
+[ "$START_FAILED" = 0 ]
