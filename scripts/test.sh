@@ -112,7 +112,7 @@ PY
 
 start_target() {
   SERVER_PORT="$(pick_ports)" || return 1
-  SERVER_DIR="$(new_tmpdir node)" || return 1
+  new_tmpdir node SERVER_DIR || return 1
   if [ "$TARGET" = redis ]; then
     log "starting redis-server on 127.0.0.1:$SERVER_PORT (dir $SERVER_DIR)"
     start_redis_server "$SERVER_PORT" "$SERVER_DIR" || return 1

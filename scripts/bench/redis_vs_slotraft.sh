@@ -64,7 +64,7 @@ ensure_cmd redis-cli redis-tools
 case " $TARGETS " in *" redis "*) command -v "$REDIS_SERVER" >/dev/null || ensure_cmd redis-server redis-server ;; esac
 case " $TARGETS " in *" slotraft "*) [ -x "$SLOTRAFT_BIN" ] || die "no slotraft binary at $SLOTRAFT_BIN (cargo build --release, or BENCH_TARGETS=redis)" ;; esac
 
-WORK="$(new_tmpdir bench)"
+new_tmpdir bench WORK
 log "seed=$SEED work=$WORK targets: $TARGETS"
 
 declare -A RPS=()      # [target|P|test] = rps
@@ -83,7 +83,7 @@ vmrss_bytes() { # VmRSS of $SERVER_PID in bytes
 
 start_target() { # start_target redis|slotraft ; sets PORT SERVER_PID
   local t="$1" dir
-  dir="$(new_tmpdir "$t")"
+  new_tmpdir "$t" dir
   if [ "$t" = redis ]; then
     PORT="${REDIS_PORT:-$(free_port)}"
     log "starting $REDIS_SERVER on :$PORT"
@@ -103,7 +103,7 @@ start_target() { # start_target redis|slotraft ; sets PORT SERVER_PID
       [ -n "$SLOTRAFT_ARGS" ] || { log "slotraft did not start (log above)"; return 1; }
       log "slotraft refused '$SLOTRAFT_ARGS'; retrying with default args"
       kill_pid "$SERVER_PID"
-      dir="$(new_tmpdir "$t")"
+      new_tmpdir "$t" dir
       start_slotraft "$SLOTRAFT_BIN" "$PORT" "$dir" || { log "slotraft did not start (log above)"; return 1; }
       NOTE[$t]="slotraft default args (refused: $SLOTRAFT_ARGS)"
     fi

@@ -137,11 +137,13 @@ cleanup_started() {
   TMP_DIRS=()
 }
 
-new_tmpdir() { # prints a new temp dir that cleanup_started removes
+# new_tmpdir NAME VAR: make a temp dir, store its path in VAR, and remember it
+# for cleanup_started. (Not "$(new_tmpdir)": a subshell would lose the record.)
+new_tmpdir() {
   local d
   d="$(mktemp -d "${TMPDIR:-/tmp}/slotraft-$1.XXXXXX")" || return 1
   TMP_DIRS+=("$d")
-  printf '%s\n' "$d"
+  printf -v "$2" '%s' "$d"
 }
 
 # start_redis_server PORT DIR [EXTRA ARGS...]: sets SERVER_PID.
