@@ -146,9 +146,8 @@ where
                 );
             }
         }
-        for (idx, payload) in encoded {
-            self.shared
-                .push(&mut inner, Kind::Entry, self.group, idx, payload)?;
+        if !encoded.is_empty() {
+            self.shared.push_unit(&mut inner, self.group, encoded)?;
         }
         inner.queue.done.push(Box::new(on_durable));
         let keep = self.shared.opts.cache_entries_per_group;

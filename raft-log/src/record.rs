@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! file header: magic "SRAFTWAL" (8) | format version u32 LE | reserved u32
-//! record:      magic u32 | version u8 | kind u8 | reserved u16 | group u64
+//! record:      magic u32 | version u8 | kind u8 | flags u16 | group u64
 //!              | index u64 | payload len u32 | payload crc32c u32
 //!              | header crc32c u32 (over the 32 bytes before it) | payload
 //! ```
@@ -27,6 +27,11 @@ pub const FILE_HEADER_LEN: u64 = 16;
 pub const RECORD_MAGIC: u32 = 0x534c_5252;
 /// Bytes of a record header.
 pub const RECORD_HEADER_LEN: usize = 36;
+
+/// Flag: more records of the same append follow. An append of several
+/// entries is all-or-nothing: recovery drops a trailing run of records that
+/// carry this flag (the unit never finished).
+pub const FLAG_CONTINUED: u16 = 1;
 
 /// What a record means when replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,8 @@ impl Kind {
 pub struct Header {
     /// Meaning of the record.
     pub kind: Kind,
+    /// Bit flags (`FLAG_CONTINUED`).
+    pub flags: u16,
     /// Raft group the record belongs to.
     pub group: u64,
     /// Log index (meaning depends on `kind`).
@@ -109,7 +116,7 @@ pub fn check_file_header(b: &[u8]) -> Result<(), String> {
 }
 
 /// Appends one encoded record to `out`.
-pub fn encode(out: &mut Vec<u8>, kind: Kind, group: u64, index: u64, payload: &[u8]) {
+pub fn encode(out: &mut Vec<u8>, kind: Kind, flags: u16, group: u64, index: u64, payload: &[u8]) {
     assert!(
         payload.len() <= MAX_PAYLOAD as usize,
         "record payload too large"
@@ -118,7 +125,7 @@ pub fn encode(out: &mut Vec<u8>, kind: Kind, group: u64, index: u64, payload: &[
     out.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
     out.push(FORMAT_VERSION as u8);
     out.push(kind as u8);
-    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&group.to_le_bytes());
     out.extend_from_slice(&index.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -167,6 +174,7 @@ pub fn decode_header(b: &[u8]) -> Result<Header, Bad> {
     }
     Ok(Header {
         kind,
+        flags: u16::from_le_bytes([b[6], b[7]]),
         group: u64_at(8),
         index: u64_at(16),
         len,
@@ -195,7 +203,7 @@ mod tests {
     #[test]
     fn round_trip_and_every_bit_flip_is_caught() {
         let mut buf = Vec::new();
-        encode(&mut buf, Kind::Entry, 7, 42, b"hello raft");
+        encode(&mut buf, Kind::Entry, FLAG_CONTINUED, 7, 42, b"hello raft");
         let (h, p) = decode(&buf).expect("valid");
         assert_eq!(
             (h.kind, h.group, h.index, p),

@@ -148,7 +148,34 @@ impl Shared {
         index: u64,
         payload: Arc<[u8]>,
     ) -> Result<Loc> {
-        let len = record::encoded_len(payload.len());
+        self.ensure_room(inner, record::encoded_len(payload.len()))?;
+        self.push_in_unit(inner, kind, 0, group, index, payload)
+    }
+
+    /// Queues an append of several entries as one all-or-nothing unit, kept
+    /// within one segment.
+    pub fn push_unit(
+        &self,
+        inner: &mut Inner,
+        group: u64,
+        entries: Vec<(u64, Arc<[u8]>)>,
+    ) -> Result<()> {
+        let total = entries
+            .iter()
+            .map(|(_, p)| record::encoded_len(p.len()))
+            .sum();
+        self.ensure_room(inner, total)?;
+        let n = entries.len();
+        for (i, (index, payload)) in entries.into_iter().enumerate() {
+            let flags = if i + 1 < n { record::FLAG_CONTINUED } else { 0 };
+            self.push_in_unit(inner, Kind::Entry, flags, group, index, payload)?;
+        }
+        Ok(())
+    }
+
+    /// Rolls to a new segment unless `len` more bytes fit in the active one
+    /// (or it is empty).
+    fn ensure_room(&self, inner: &mut Inner, len: u64) -> Result<()> {
         let active_size = inner.mem.segments[&inner.active].size;
         if active_size + len > self.opts.segment_bytes && active_size > FILE_HEADER_LEN {
             let next = inner.active + 1;
@@ -159,6 +186,19 @@ impl Shared {
             // The segment just sealed may already be sparse.
             inner.gc_wanted = true;
         }
+        Ok(())
+    }
+
+    fn push_in_unit(
+        &self,
+        inner: &mut Inner,
+        kind: Kind,
+        flags: u16,
+        group: u64,
+        index: u64,
+        payload: Arc<[u8]>,
+    ) -> Result<Loc> {
+        let len = record::encoded_len(payload.len());
         let seg = inner.active;
         let info = inner.mem.segments.get_mut(&seg).expect("active segment");
         let loc = Loc {
@@ -170,11 +210,11 @@ impl Shared {
         let q = &mut inner.queue;
         match q.chunks.last_mut() {
             Some((s, off, buf)) if *s == seg && *off + buf.len() as u64 == loc.offset => {
-                record::encode(buf, kind, group, index, &payload)
+                record::encode(buf, kind, flags, group, index, &payload)
             }
             _ => {
                 let mut buf = Vec::with_capacity(len as usize);
-                record::encode(&mut buf, kind, group, index, &payload);
+                record::encode(&mut buf, kind, flags, group, index, &payload);
                 q.chunks.push((seg, loc.offset, buf));
             }
         }
@@ -246,6 +286,21 @@ impl LogStore {
             .filter_map(|n| segment::parse_name(n))
             .collect();
         ids.sort_unstable();
+        // Trailing segments without even a whole file header were created but
+        // never written (their header is written only after the previous
+        // segment is synced): drop them, so the real tail is scanned as last.
+        while let Some(&id) = ids.last() {
+            let path = segment::path(&dir, id);
+            let file = env
+                .open(&path, false)
+                .map_err(io_err("open segment", &path))?;
+            if file.len().map_err(io_err("stat segment", &path))? >= FILE_HEADER_LEN {
+                break;
+            }
+            tracing::warn!(file = %path.display(), "removing unwritten trailing segment");
+            env.remove(&path).map_err(io_err("remove segment", &path))?;
+            ids.pop();
+        }
 
         let mut mem = Memtable::default();
         let last_id = ids.last().copied();
@@ -271,12 +326,32 @@ impl LogStore {
             );
             let mut found = Vec::new();
             let mut damaged = Vec::new();
-            let end = segment::scan(
+            let mut end = segment::scan(
                 &bytes,
                 is_last,
                 |f| found.push(f),
                 |off, g| damaged.push((off, g)),
             );
+            // An append whose last record is missing never happened.
+            let complete = found
+                .iter()
+                .rposition(|f| f.header.flags & record::FLAG_CONTINUED == 0)
+                .map_or(0, |i| i + 1);
+            if complete < found.len() {
+                let offset = found[complete].offset;
+                found.truncate(complete);
+                end = if is_last {
+                    End::TornTail {
+                        offset,
+                        reason: "append unit is incomplete".into(),
+                    }
+                } else {
+                    End::Corrupt {
+                        offset,
+                        reason: "append unit is cut off at the end of a sealed segment".into(),
+                    }
+                };
+            }
             for f in found {
                 let loc = Loc {
                     seg: id,
@@ -390,6 +465,49 @@ impl LogStore {
         let mut v: Vec<u64> = inner.mem.groups.keys().copied().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Reclaims space now: deletes dead segments and compacts sparse ones,
+    /// and returns once that work is durable and the files are gone. (The
+    /// writer also does this by itself after purges; this is for tests and
+    /// for an operator command.)
+    pub fn reclaim(&self) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let mut inner = self.shared.inner.lock();
+            inner.check_usable()?;
+            crate::purge::collect(&self.shared, &mut inner);
+            inner.check_usable()?;
+            inner.queue.force_sync = true;
+            inner.queue.done.push(Box::new(move |r| {
+                let _ = tx.send(r);
+            }));
+        }
+        self.shared.wake.notify_one();
+        match rx.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::Fatal(e.to_string())),
+            Err(_) => Err(Error::Closed),
+        }
+    }
+
+    /// Waits until everything queued so far is written and synced.
+    pub fn flush(&self) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let mut inner = self.shared.inner.lock();
+            inner.check_usable()?;
+            inner.queue.force_sync = true;
+            inner.queue.done.push(Box::new(move |r| {
+                let _ = tx.send(r);
+            }));
+        }
+        self.shared.wake.notify_one();
+        match rx.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::Fatal(e.to_string())),
+            Err(_) => Err(Error::Closed),
+        }
     }
 
     /// Writer counters so far.

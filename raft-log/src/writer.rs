@@ -144,6 +144,8 @@ fn write_batch(
     last_sync: &mut Instant,
 ) -> io::Result<(u64, bool)> {
     let mut bytes = 0;
+    let mut switched = false;
+    let synced_any = &mut switched;
     for (seg, off, buf) in &batch.chunks {
         let file = match files.open.get(seg) {
             Some(f) => f.clone(),
@@ -160,6 +162,13 @@ fn write_batch(
                 f
             }
         };
+        // Sync a segment before the next one gets any bytes, so a later
+        // segment never holds data while an earlier one has a torn tail:
+        // the torn tail is then always in the last segment.
+        if files.unsynced.iter().any(|s| s < seg) {
+            files.sync()?;
+            *synced_any = true;
+        }
         file.write_all_at(buf, *off)?;
         bytes += buf.len() as u64;
         files.unsynced.insert(*seg);
@@ -170,7 +179,7 @@ fn write_batch(
         SyncMode::No => false,
     } || batch.force_sync
         || !batch.deletes.is_empty();
-    let synced = sync && !files.unsynced.is_empty();
+    let synced = (sync && !files.unsynced.is_empty()) || switched;
     if sync {
         files.sync()?;
         *last_sync = Instant::now();
