@@ -35,10 +35,13 @@ pub(crate) fn collect(shared: &Shared, inner: &mut Inner) {
             pinned.entry(m.seg).or_default().insert(*gid);
         }
     }
+    // Only segments whose bytes have all reached their file (those before the
+    // one the writer last wrote to); queued bytes must not lose their file.
+    let limit = active.min(inner.written.0);
     let sealed: Vec<u64> = inner
         .mem
         .segments
-        .range(..active)
+        .range(..limit)
         .map(|(id, _)| *id)
         .collect();
     for id in sealed {
@@ -79,7 +82,9 @@ pub(crate) fn collect(shared: &Shared, inner: &mut Inner) {
 /// Rewrites at the head what segment `id` still holds for anyone.
 fn compact(shared: &Shared, inner: &mut Inner, id: u64, pinned: HashSet<u64>) -> crate::Result<()> {
     let file = inner.mem.segments[&id].file.clone();
-    let mut copies: Vec<(u64, u64, Option<Arc<[u8]>>, Loc)> = Vec::new();
+    // (group, index, cached payload, location) of every live entry in `id`.
+    type Live = (u64, u64, Option<Arc<[u8]>>, Loc);
+    let mut copies: Vec<Live> = Vec::new();
     for (gid, g) in &inner.mem.groups {
         for (idx, slot) in &g.entries {
             if slot.loc.seg == id {

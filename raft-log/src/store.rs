@@ -294,7 +294,7 @@ impl LogStore {
             let file = env
                 .open(&path, false)
                 .map_err(io_err("open segment", &path))?;
-            if file.len().map_err(io_err("stat segment", &path))? >= FILE_HEADER_LEN {
+            if file.size().map_err(io_err("stat segment", &path))? >= FILE_HEADER_LEN {
                 break;
             }
             tracing::warn!(file = %path.display(), "removing unwritten trailing segment");
@@ -309,7 +309,7 @@ impl LogStore {
             let file = env
                 .open(&path, false)
                 .map_err(io_err("open segment", &path))?;
-            let len = file.len().map_err(io_err("stat segment", &path))?;
+            let len = file.size().map_err(io_err("stat segment", &path))?;
             let mut bytes = vec![0u8; len as usize];
             file.read_exact_at(&mut bytes, 0)
                 .map_err(io_err("read segment", &path))?;
@@ -472,23 +472,23 @@ impl LogStore {
     /// writer also does this by itself after purges; this is for tests and
     /// for an operator command.)
     pub fn reclaim(&self) -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        {
-            let mut inner = self.shared.inner.lock();
-            inner.check_usable()?;
-            crate::purge::collect(&self.shared, &mut inner);
-            inner.check_usable()?;
-            inner.queue.force_sync = true;
-            inner.queue.done.push(Box::new(move |r| {
-                let _ = tx.send(r);
-            }));
+        // Compaction's copies must be written before the segments they fill
+        // can themselves be judged, so repeat until a pass finds nothing.
+        for _ in 0..8 {
+            self.flush()?;
+            let did_work = {
+                let mut inner = self.shared.inner.lock();
+                inner.check_usable()?;
+                let before = (inner.queue.deletes.len(), inner.queue.chunks.len());
+                crate::purge::collect(&self.shared, &mut inner);
+                inner.check_usable()?;
+                before != (inner.queue.deletes.len(), inner.queue.chunks.len())
+            };
+            if !did_work {
+                break;
+            }
         }
-        self.shared.wake.notify_one();
-        match rx.recv() {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::Fatal(e.to_string())),
-            Err(_) => Err(Error::Closed),
-        }
+        self.flush()
     }
 
     /// Waits until everything queued so far is written and synced.
@@ -508,6 +508,17 @@ impl LogStore {
             Ok(Err(e)) => Err(Error::Fatal(e.to_string())),
             Err(_) => Err(Error::Closed),
         }
+    }
+
+    /// Every segment as (id, bytes, live bytes), oldest first.
+    pub fn segments(&self) -> Vec<(u64, u64, u64)> {
+        let inner = self.shared.inner.lock();
+        inner
+            .mem
+            .segments
+            .iter()
+            .map(|(id, s)| (*id, s.size, s.live_bytes))
+            .collect()
     }
 
     /// Writer counters so far.

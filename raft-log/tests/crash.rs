@@ -163,7 +163,7 @@ fn check_recovered(
             .unwrap_or_else(|e| panic!("{what}: group {g}: {e}"));
         let got = read_model(rt, &mut log);
         let hist = &h.states[g as usize];
-        let ok = hist[from[g as usize]..].iter().any(|m| *m == got);
+        let ok = hist[from[g as usize]..].contains(&got);
         if !ok {
             let brief = |m: &Model| {
                 format!(

@@ -165,7 +165,7 @@ pub fn apply_prefix(base: &Image, ops: &[WriteOp], mut cut: usize) -> Image {
 }
 
 impl LogFile for MemFile {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         if self.disk.lock().faults.crashed {
             return Err(crashed_err());
         }

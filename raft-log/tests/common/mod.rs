@@ -51,7 +51,7 @@ impl RaftSnapshotBuilder<TC> for TinySm {
         s.snapshots_built += 1;
         let data = serde_json_free_encode(&s.last_applied, &s.membership);
         let meta = SnapshotMeta {
-            last_log_id: s.last_applied.clone(),
+            last_log_id: s.last_applied,
             last_membership: s.membership.clone(),
             snapshot_id: format!("snap-{}", s.snapshots_built),
         };
@@ -83,7 +83,7 @@ impl RaftStateMachine<TC> for TinySm {
         StorageError<u64>,
     > {
         let s = self.state.lock();
-        Ok((s.last_applied.clone(), s.membership.clone()))
+        Ok((s.last_applied, s.membership.clone()))
     }
 
     async fn apply<I>(&mut self, entries: I) -> Result<Vec<String>, StorageError<u64>>
@@ -93,9 +93,9 @@ impl RaftStateMachine<TC> for TinySm {
         let mut s = self.state.lock();
         let mut out = Vec::new();
         for e in entries {
-            s.last_applied = Some(e.log_id.clone());
+            s.last_applied = Some(e.log_id);
             if let EntryPayload::Membership(m) = &e.payload {
-                s.membership = StoredMembership::new(Some(e.log_id.clone()), m.clone());
+                s.membership = StoredMembership::new(Some(e.log_id), m.clone());
             }
             out.push(String::new());
         }
