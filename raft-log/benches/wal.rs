@@ -5,10 +5,10 @@
 //! Run: `cargo bench -p raft-log --bench wal -- [DIR] [SECONDS]`
 //! DIR defaults to `target/raft-log-bench` (must not be tmpfs).
 
+use std::io::Cursor;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
@@ -146,18 +146,31 @@ fn run(dir: &Path, groups: u64, size: usize, in_flight: usize, secs: f64) -> Row
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let dir = args.first().map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/raft-log-bench")
     });
     let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2.0);
     std::fs::create_dir_all(&dir).expect("bench dir");
     let ft = fs_type(&dir);
-    assert!(ft != TMPFS_MAGIC, "{} is tmpfs: fdatasync would be free; pick a real disk", dir.display());
-    println!("dir {} (statfs f_type {:#x}), {secs} s per run", dir.display(), ft);
+    assert!(
+        ft != TMPFS_MAGIC,
+        "{} is tmpfs: fdatasync would be free; pick a real disk",
+        dir.display()
+    );
+    println!(
+        "dir {} (statfs f_type {:#x}), {secs} s per run",
+        dir.display(),
+        ft
+    );
 
     let (raw, raw50, raw99) = raw_floor(&dir, secs);
-    println!("raw floor: 4 KiB write + fdatasync: {raw:.0}/s, p50 {raw50:.0} µs, p99 {raw99:.0} µs\n");
+    println!(
+        "raw floor: 4 KiB write + fdatasync: {raw:.0}/s, p50 {raw50:.0} µs, p99 {raw99:.0} µs\n"
+    );
 
     println!("| groups | entry | in flight/group | appends/s | p50 µs | p99 µs | entries/fsync | rate / (raw × entries/fsync) |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");

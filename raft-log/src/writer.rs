@@ -73,13 +73,18 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     }
                     continue;
                 }
-                if !inner.queue.is_empty() {
-                    break;
-                }
+                // Reclaim before taking the batch, busy or not, so purges
+                // give space back under sustained load too; what it queues
+                // rides in this batch.
                 if inner.gc_wanted {
                     inner.gc_wanted = false;
                     purge::collect(&shared, &mut inner);
-                    continue;
+                    if inner.fatal.is_some() {
+                        continue;
+                    }
+                }
+                if !inner.queue.is_empty() {
+                    break;
                 }
                 if inner.shutdown {
                     drop(inner);

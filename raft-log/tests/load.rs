@@ -190,8 +190,11 @@ fn sync_mode_no_acknowledges_without_fsync_but_votes_are_durable() {
         sync: raft_log::SyncMode::No,
         ..Options::default()
     };
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let store = LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts.clone()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store =
+        LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts.clone()).unwrap();
     let mut log: GroupLog<TC> = store.group(5).unwrap();
     rt.block_on(async {
         for i in 1..=10 {
@@ -200,16 +203,31 @@ fn sync_mode_no_acknowledges_without_fsync_but_votes_are_durable() {
                 .unwrap();
         }
     });
-    assert_eq!(store.stats().syncs, 0, "no fdatasync for appends in `no` mode");
+    assert_eq!(
+        store.stats().syncs,
+        0,
+        "no fdatasync for appends in `no` mode"
+    );
     let lost = env.durable_image();
-    let crashed = LogStore::open_with_env(Arc::new(MemEnv::from_image(&lost)), Path::new("/wal"), opts.clone()).unwrap();
+    let crashed = LogStore::open_with_env(
+        Arc::new(MemEnv::from_image(&lost)),
+        Path::new("/wal"),
+        opts.clone(),
+    )
+    .unwrap();
     let mut l2: GroupLog<TC> = crashed.group(5).unwrap();
     assert!(rt.block_on(l2.try_get_log_entries(0..)).unwrap().is_empty());
 
-    rt.block_on(log.save_vote(&openraft::Vote::new(3, 1))).unwrap();
+    rt.block_on(log.save_vote(&openraft::Vote::new(3, 1)))
+        .unwrap();
     let kept = env.durable_image();
-    let again = LogStore::open_with_env(Arc::new(MemEnv::from_image(&kept)), Path::new("/wal"), opts).unwrap();
+    let again =
+        LogStore::open_with_env(Arc::new(MemEnv::from_image(&kept)), Path::new("/wal"), opts)
+            .unwrap();
     let mut l3: GroupLog<TC> = again.group(5).unwrap();
     assert_eq!(rt.block_on(l3.try_get_log_entries(0..)).unwrap().len(), 10);
-    assert_eq!(rt.block_on(l3.read_vote()).unwrap(), Some(openraft::Vote::new(3, 1)));
+    assert_eq!(
+        rt.block_on(l3.read_vote()).unwrap(),
+        Some(openraft::Vote::new(3, 1))
+    );
 }
