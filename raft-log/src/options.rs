@@ -1,0 +1,48 @@
+//! Tunables, each with its limit written down.
+//!
+//! They live apart from the store so the node's configuration layer can
+//! build them without knowing anything about segments or the writer.
+
+/// When the writer calls fdatasync, as Valkey's `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// fdatasync every batch before any append of it is acknowledged (default).
+    Always,
+    /// Acknowledge after the write; fdatasync at most once a second. A crash
+    /// may lose up to about a second of acknowledged appends.
+    EverySec,
+    /// Acknowledge after the write; never fdatasync for appends (the OS
+    /// flushes when it likes). Votes are still made durable.
+    No,
+}
+
+/// How a [`crate::LogStore`] behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Durability of appends.
+    pub sync: SyncMode,
+    /// A segment is sealed once it would grow past this many bytes
+    /// (a single larger record still gets a segment of its own).
+    pub segment_bytes: u64,
+    /// Recent entries kept in memory per group, so replication rarely reads
+    /// disk. Entries not yet written are always kept regardless.
+    pub cache_entries_per_group: usize,
+    /// A sealed segment whose live bytes fall below this fraction of its size
+    /// is compacted: its live records are rewritten at the head, then it is
+    /// deleted. Bounds disk use to about `1 / fraction` × live data.
+    pub compact_below: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync: SyncMode::Always,
+            segment_bytes: 64 << 20,
+            cache_entries_per_group: 4096,
+            compact_below: 0.5,
+        }
+    }
+}
+
+/// The largest payload one record may carry (bounds memory during recovery).
+pub const MAX_PAYLOAD: u32 = 256 << 20;
