@@ -414,13 +414,8 @@ mod tests {
         let l = EncodingLimits::default();
         let a = set_of(&["5", "1"]);
         let c = set_of(&["3", "-7"]);
-        let keys = vec![b("a"), b("c")];
-        let r = union_diff(
-            &[Some(&a), None, Some(&c)],
-            &[keys[0].clone(), b("z"), keys[1].clone()],
-            Op::Union,
-            &l,
-        );
+        let keys = [b("a"), b("z"), b("c")];
+        let r = union_diff(&[Some(&a), None, Some(&c)], &keys, Op::Union, &l);
         assert_eq!(r.members(), vec![b("-7"), b("1"), b("3"), b("5")]);
         assert_eq!(r.encoding(), "intset");
     }

@@ -67,10 +67,10 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let key = &args[1];
+    // Valkey gives the same error for a count that is not an integer.
     let count = match parse_i64(&args[2]) {
-        None => return err(NOT_INTEGER),
-        Some(n) if n < 0 => return err(POSITIVE),
-        Some(n) => n as u64,
+        Some(n) if n >= 0 => n as u64,
+        _ => return err(POSITIVE),
     };
     let size = match lookup_write(ctx, key) {
         Ok(Some(s)) => s.len(),
@@ -131,7 +131,7 @@ fn srandmember_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         None => return err(NOT_INTEGER),
         Some(i64::MIN) => {
             return err(
-                "ERR value is out of range, must be between -9223372036854775807 and 9223372036854775807",
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
             )
         }
         Some(n) => (n.unsigned_abs(), n >= 0),
