@@ -59,7 +59,7 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
     let added = members
         .iter()
-        .filter(|m| set.insert((*m).clone(), &limits))
+        .filter(|m| set.insert_arg(m, &limits))
         .count();
     if added > 0 {
         modified(ctx, key);
@@ -168,7 +168,7 @@ fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if !dst_exists {
         ctx.set(dst.clone(), Set::with_hint(member, 1, &limits).wrap());
     }
-    if existing(ctx, dst).insert(member.clone(), &limits) {
+    if existing(ctx, dst).insert_arg(member, &limits) {
         modified(ctx, dst);
         ctx.dirty(1);
     }

@@ -187,13 +187,28 @@ impl Set {
         }
     }
 
-    /// Adds `m`; true when it is new.
+    /// Adds `m` (stored as given); true when it is new.
     pub fn insert(&mut self, m: Bytes, limits: &EncodingLimits) -> bool {
-        self.add(Elem::Str(&m), limits)
+        self.add_inner(Elem::Str(&m), limits, false)
+    }
+
+    /// Adds `m`, a request argument; true when it is new. A stored member
+    /// is copied out, because an argument shares the connection's read
+    /// buffer and would keep all of it alive for as long as it is stored.
+    pub fn insert_arg(&mut self, m: &Bytes, limits: &EncodingLimits) -> bool {
+        self.add_inner(Elem::Str(m), limits, true)
     }
 
     /// Adds `e`, converting the encoding where Valkey would; true when new.
     pub fn add(&mut self, e: Elem, limits: &EncodingLimits) -> bool {
+        self.add_inner(e, limits, false)
+    }
+
+    fn add_inner(&mut self, e: Elem, limits: &EncodingLimits, detach: bool) -> bool {
+        let stored = |e: Elem| match e {
+            Elem::Str(b) if detach => Bytes::copy_from_slice(b),
+            e => e.to_bytes(),
+        };
         if let Set::Intset(v) = self {
             if let Some(i) = e.as_int() {
                 let Err(pos) = v.binary_search(&i) else {
@@ -208,7 +223,8 @@ impl Set {
                 return true;
             }
             // A non-integer: a listpack if everything fits one, else a
-            // hashtable. Intset members are at most 20 bytes long.
+            // hashtable. Valkey also checks the widest integer (at most 20
+            // bytes) against `set-max-listpack-value`.
             let len = e.with_slice(|s| s.len());
             let widest = v
                 .first()
@@ -223,7 +239,7 @@ impl Set {
             {
                 let mut members: Vec<Bytes> = Vec::with_capacity(v.len() + 1);
                 members.extend(v.iter().map(|&i| int_bytes(i)));
-                members.push(e.to_bytes());
+                members.push(stored(e));
                 *self = Set::Listpack(members);
                 return true;
             }
@@ -236,7 +252,7 @@ impl Set {
                 return false;
             }
             if v.len() < limits.set_max_listpack_entries && len <= limits.set_max_listpack_value {
-                v.push(e.to_bytes());
+                v.push(stored(e));
                 return true;
             }
             let n = v.len() + 1;
@@ -247,7 +263,7 @@ impl Set {
                 if e.with_slice(|s| d.contains_key(s)) {
                     return false;
                 }
-                d.insert(e.to_bytes(), ());
+                d.insert(stored(e), ());
                 true
             }
             _ => unreachable!("converted above"),
