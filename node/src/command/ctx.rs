@@ -106,9 +106,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A context for a read at time `now_ms`.
+    /// A context for a read at time `now_ms`. A read is not replicated, so
+    /// its draws (SRANDMEMBER, RANDOMKEY, ...) use a fresh seed each time.
     pub fn for_read(ks: &'a mut Keyspace, db: usize, now_ms: i64, resp3: bool) -> Ctx<'a> {
-        let mut c = Ctx::for_write(ks, db, now_ms, 0, resp3);
+        let mut c = Ctx::for_write(ks, db, now_ms, rand::random(), resp3);
         c.writing = false;
         c
     }
