@@ -13,6 +13,9 @@ pub const INLINE_MAX: usize = 64 * 1024;
 /// Before authentication, requests are tiny (Valkey's limits).
 const UNAUTH_MULTIBULK_MAX: i64 = 10;
 const UNAUTH_BULK_MAX: i64 = 16384;
+/// Bulk arguments at least this long are split off the read buffer rather
+/// than copied.
+const ZERO_COPY_MIN: usize = 32 * 1024;
 
 /// A protocol violation: the reply text (without `-`); the connection is
 /// closed after it is sent.
@@ -122,7 +125,16 @@ impl RequestParser {
                 if buf.len() < len + 2 {
                     return Ok(None);
                 }
-                let arg = buf.split_to(len).freeze();
+                // Small arguments are copied out: a slice of the read buffer
+                // would keep the whole buffer alive once stored as a key or
+                // value. Large ones take their bytes over without a copy.
+                let arg = if len >= ZERO_COPY_MIN {
+                    buf.split_to(len).freeze()
+                } else {
+                    let a = Bytes::copy_from_slice(&buf[..len]);
+                    buf.advance(len);
+                    a
+                };
                 buf.advance(2);
                 self.bulk_len = None;
                 self.args.push(arg);
