@@ -6,6 +6,7 @@
 //! writes become `record`s that the `engine` applies — the seam where the
 //! Raft log goes.
 
+pub mod alloc;
 pub mod command;
 pub mod config;
 pub mod engine;

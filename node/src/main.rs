@@ -2,6 +2,9 @@
 
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOC: slotraft::alloc::Counting = slotraft::alloc::Counting;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-v" || a == "--version") {
