@@ -313,7 +313,7 @@ fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 }
 
 fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool, name: &str) -> Frame {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return wrong_arity(name);
     }
     if nx && args[1..].iter().step_by(2).any(|k| ctx.exists(k)) {
