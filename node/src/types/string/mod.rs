@@ -9,6 +9,8 @@ mod encoding;
 mod lcs;
 mod numeric;
 mod range;
+#[cfg(test)]
+mod wrongtype_tests;
 
 use bytes::Bytes;
 
