@@ -114,6 +114,14 @@ impl<'a> Ctx<'a> {
         c
     }
 
+    /// Replaces the random seed (reads: the engine draws one per read, so
+    /// RANDOMKEY and SRANDMEMBER do not repeat themselves).
+    pub fn with_seed(mut self, seed: u64) -> Ctx<'a> {
+        self.seed = seed;
+        self.rng = None;
+        self
+    }
+
     /// The record's random generator (seeded by the record).
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
         let seed = self.seed;
@@ -160,10 +168,18 @@ impl<'a> Ctx<'a> {
         self.ks.dbs[db].entries.get_mut(key)
     }
 
-    /// The value at `key`, if present and not expired (counts hits/misses).
+    /// The value at `key`, if present and not expired (counts hits/misses
+    /// and records the access for OBJECT IDLETIME/FREQ).
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let db = self.db;
-        let found = self.entry_in(db, key).is_some();
+        let now = self.now_ms;
+        let found = match self.entry_in(db, key) {
+            Some(e) => {
+                e.touch(now);
+                true
+            }
+            None => false,
+        };
         if found {
             self.ks.stats.hits += 1;
         } else {
@@ -187,9 +203,11 @@ impl<'a> Ctx<'a> {
         debug_assert!(self.writing, "reads never change the keyspace");
         let db = self.db;
         let seq = self.ks.seq;
+        let now = self.now_ms;
         self.touched.push((db, Bytes::copy_from_slice(key)));
         let e = self.entry_in(db, key)?;
         e.version = seq;
+        e.touch(now);
         Some(&mut e.value)
     }
 
@@ -258,15 +276,12 @@ impl<'a> Ctx<'a> {
             d.expires.remove(&key);
         }
         self.touched.push((db, key.clone()));
-        d.entries.insert(
-            key,
-            Entry {
-                value,
-                version: seq,
-                access: 0,
-                freq: 0,
-            },
-        );
+        let mut entry = Entry::new(value, seq, self.now_ms);
+        // An overwrite keeps the key's access frequency, as Valkey's does.
+        if let Some(old) = d.entries.get(&key) {
+            entry.freq = old.freq;
+        }
+        d.entries.insert(key, entry);
     }
 
     /// Deletes `key` from the selected database; true if it existed.

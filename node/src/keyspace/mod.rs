@@ -60,6 +60,30 @@ impl Value {
     }
 }
 
+/// How a string value is stored, where its content alone does not say
+/// (OBJECT ENCODING). Valkey keeps a string changed in place (APPEND,
+/// SETRANGE) as `raw` for good, never integer-encodes an INCRBYFLOAT
+/// result, and never re-embeds a string that once outgrew its embedded
+/// allocation. Deterministic: it follows from the commands applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// As a fresh SET stores it: `int` if it reads as an integer, else
+    /// `embstr` while it fits the embedded allocation, else `raw`.
+    #[default]
+    Auto,
+    /// Never `int` (INCRBYFLOAT): `embstr` while it fits, else `raw`.
+    NoInt,
+    /// Always `raw`.
+    Raw,
+}
+
+/// Valkey's initial LFU counter of a new key.
+pub const LFU_INIT_VAL: u8 = 5;
+/// `lfu-log-factor` default.
+const LFU_LOG_FACTOR: f64 = 10.0;
+/// `lfu-decay-time` default, in minutes.
+const LFU_DECAY_MINUTES: u64 = 1;
+
 /// A key's value and its bookkeeping.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -67,10 +91,57 @@ pub struct Entry {
     pub value: Value,
     /// Apply sequence number of the last change (WATCH compares it).
     pub version: u64,
-    /// Local: seconds (keyspace clock) of the last access, for OBJECT IDLETIME.
+    /// Local: unix seconds of the last access, for OBJECT IDLETIME (and
+    /// the LFU decay clock).
     pub access: u32,
-    /// Local: access counter for OBJECT FREQ.
+    /// Local: logarithmic access counter for OBJECT FREQ.
     pub freq: u8,
+    /// String storage detail for OBJECT ENCODING.
+    pub str_enc: StrEncoding,
+}
+
+impl Entry {
+    /// A fresh entry created at `now_ms`.
+    pub fn new(value: Value, version: u64, now_ms: i64) -> Entry {
+        Entry {
+            value,
+            version,
+            access: secs(now_ms),
+            freq: LFU_INIT_VAL,
+            str_enc: StrEncoding::Auto,
+        }
+    }
+
+    /// Records an access at `now_ms`: the idle clock restarts and the LFU
+    /// counter decays by the minutes since the last access, then grows
+    /// with probability 1/((counter-5)*10+1), as Valkey's LFU does. Local
+    /// bookkeeping only: it never changes a reply of a write.
+    pub fn touch(&mut self, now_ms: i64) {
+        let mut counter = self.lfu_freq(now_ms);
+        if counter < 255 {
+            let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+            if rand::random::<f64>() < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
+                counter += 1;
+            }
+        }
+        self.freq = counter;
+        self.access = secs(now_ms);
+    }
+
+    /// Seconds since the last access (OBJECT IDLETIME).
+    pub fn idle_secs(&self, now_ms: i64) -> u64 {
+        secs(now_ms).saturating_sub(self.access) as u64
+    }
+
+    /// The LFU counter decayed to `now_ms` (OBJECT FREQ).
+    pub fn lfu_freq(&self, now_ms: i64) -> u8 {
+        let periods = self.idle_secs(now_ms) / 60 / LFU_DECAY_MINUTES;
+        self.freq.saturating_sub(periods.min(255) as u8)
+    }
+}
+
+fn secs(ms: i64) -> u32 {
+    (ms.max(0) / 1000).min(u32::MAX as i64) as u32
 }
 
 /// One numbered database.
@@ -122,6 +193,11 @@ pub struct EncodingLimits {
     pub zset_max_listpack_value: usize,
     /// `list-max-listpack-size` (negative: size class in KiB, as Valkey's).
     pub list_max_listpack_size: i64,
+    /// `proto-max-bulk-len`: the largest string APPEND/SETRANGE may build.
+    pub proto_max_bulk_len: u64,
+    /// Local, not replicated: `maxmemory-policy` is an LFU one (OBJECT
+    /// FREQ works and OBJECT IDLETIME refuses, as in Valkey).
+    pub maxmemory_lfu: bool,
 }
 
 impl Default for EncodingLimits {
@@ -135,6 +211,8 @@ impl Default for EncodingLimits {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            maxmemory_lfu: false,
         }
     }
 }

@@ -50,6 +50,8 @@ pub fn encoding_limits(c: &crate::config::Config) -> EncodingLimits {
         zset_max_listpack_entries: u("zset-max-listpack-entries"),
         zset_max_listpack_value: u("zset-max-listpack-value"),
         list_max_listpack_size: c.get_i64("list-max-listpack-size"),
+        proto_max_bulk_len: c.get_i64("proto-max-bulk-len").max(0) as u64,
+        maxmemory_lfu: c.get("maxmemory-policy").unwrap_or("").ends_with("-lfu"),
     }
 }
 
