@@ -68,20 +68,45 @@ impl HistoryGen {
         let k = self.key();
         let k2 = self.key();
         let big = self.rng.gen_bool(0.05);
-        let n = if big { self.rng.gen_range(100..200) } else { self.rng.gen_range(1..5) };
+        let n = if big {
+            self.rng.gen_range(100..200)
+        } else {
+            self.rng.gen_range(1..5)
+        };
         let words: Vec<String> = match self.rng.gen_range(0..48) {
             0 => vec!["SET".into(), k, self.member()],
-            1 => vec!["SET".into(), k, self.member(), "PX".into(), self.rng.gen_range(1..3000).to_string()],
+            1 => vec![
+                "SET".into(),
+                k,
+                self.member(),
+                "PX".into(),
+                self.rng.gen_range(1..3000).to_string(),
+            ],
             2 => vec!["INCR".into(), k],
             3 => vec!["INCRBYFLOAT".into(), k, self.score()],
             4 => vec!["APPEND".into(), k, self.member()],
-            5 => vec!["SETRANGE".into(), k, self.rng.gen_range(0..20).to_string(), self.member()],
+            5 => vec![
+                "SETRANGE".into(),
+                k,
+                self.rng.gen_range(0..20).to_string(),
+                self.member(),
+            ],
             6 => vec!["GETDEL".into(), k],
-            7 => vec!["GETEX".into(), k, "EX".into(), self.rng.gen_range(1..5).to_string()],
+            7 => vec![
+                "GETEX".into(),
+                k,
+                "EX".into(),
+                self.rng.gen_range(1..5).to_string(),
+            ],
             8 => vec!["MSET".into(), k, self.member(), k2, self.member()],
             9 => vec!["DEL".into(), k, k2],
             10 => vec!["EXPIRE".into(), k, self.rng.gen_range(-1..4).to_string()],
-            11 => vec!["PEXPIRE".into(), k, self.rng.gen_range(1..4000).to_string(), "GT".into()],
+            11 => vec![
+                "PEXPIRE".into(),
+                k,
+                self.rng.gen_range(1..4000).to_string(),
+                "GT".into(),
+            ],
             12 => vec!["PERSIST".into(), k],
             13 => vec!["RENAME".into(), k, k2],
             14 => vec!["COPY".into(), k, k2, "REPLACE".into()],
@@ -90,10 +115,20 @@ impl HistoryGen {
             17 => vec!["LPOP".into(), k, self.rng.gen_range(1..4).to_string()],
             18 => vec!["RPOP".into(), k],
             19 => vec!["LREM".into(), k, self.int(), self.member()],
-            20 => vec!["LINSERT".into(), k, "BEFORE".into(), self.member(), self.member()],
+            20 => vec![
+                "LINSERT".into(),
+                k,
+                "BEFORE".into(),
+                self.member(),
+                self.member(),
+            ],
             21 => vec!["LMOVE".into(), k, k2, "LEFT".into(), "RIGHT".into()],
             22 => vec!["LTRIM".into(), k, self.int(), self.int()],
-            23 => [vec!["HSET".into(), k], self.many(n, |g| vec![g.member(), g.member()])].concat(),
+            23 => [
+                vec!["HSET".into(), k],
+                self.many(n, |g| vec![g.member(), g.member()]),
+            ]
+            .concat(),
             24 => vec!["HDEL".into(), k, self.member()],
             25 => vec!["HINCRBY".into(), k, self.member(), self.int()],
             26 => vec!["HINCRBYFLOAT".into(), k, self.member(), self.score()],
@@ -104,13 +139,41 @@ impl HistoryGen {
             31 => vec!["SINTERSTORE".into(), k, k2, self.key()],
             32 => vec!["SUNIONSTORE".into(), k, k2, self.key()],
             33 => vec!["SDIFFSTORE".into(), k, k2, self.key()],
-            34 => [vec!["ZADD".into(), k], self.many(n, |g| vec![g.score(), g.member()])].concat(),
-            35 => vec!["ZADD".into(), k, "GT".into(), "CH".into(), self.score(), self.member()],
+            34 => [
+                vec!["ZADD".into(), k],
+                self.many(n, |g| vec![g.score(), g.member()]),
+            ]
+            .concat(),
+            35 => vec![
+                "ZADD".into(),
+                k,
+                "GT".into(),
+                "CH".into(),
+                self.score(),
+                self.member(),
+            ],
             36 => vec!["ZINCRBY".into(), k, self.score(), self.member()],
             37 => vec!["ZREM".into(), k, self.member()],
             38 => vec!["ZPOPMIN".into(), k, self.rng.gen_range(1..3).to_string()],
-            39 => vec!["ZUNIONSTORE".into(), k, "2".into(), k2, self.key(), "WEIGHTS".into(), "2".into(), "1".into()],
-            40 => vec!["ZINTERSTORE".into(), k, "2".into(), k2, self.key(), "AGGREGATE".into(), "MAX".into()],
+            39 => vec![
+                "ZUNIONSTORE".into(),
+                k,
+                "2".into(),
+                k2,
+                self.key(),
+                "WEIGHTS".into(),
+                "2".into(),
+                "1".into(),
+            ],
+            40 => vec![
+                "ZINTERSTORE".into(),
+                k,
+                "2".into(),
+                k2,
+                self.key(),
+                "AGGREGATE".into(),
+                "MAX".into(),
+            ],
             41 => vec!["ZRANGESTORE".into(), k, k2, "0".into(), "-1".into()],
             42 => vec!["ZREMRANGEBYSCORE".into(), k, "-5".into(), "5".into()],
             43 => vec!["HSETNX".into(), k, self.member(), self.member()],
@@ -133,15 +196,23 @@ impl HistoryGen {
     /// forward by a few ms to a few seconds, so TTLs run out mid-history.
     pub fn record(&mut self) -> Record {
         self.time_ms += self.rng.gen_range(0..400);
-        let db = *[0usize, 0, 0, 1, 2].choose(&mut self.rng).expect("not empty");
+        let db = *[0usize, 0, 0, 1, 2]
+            .choose(&mut self.rng)
+            .expect("not empty");
         let op = match self.rng.gen_range(0..20) {
             0 => Op::Exec {
-                commands: (0..self.rng.gen_range(1..5)).map(|_| self.command()).collect(),
+                commands: (0..self.rng.gen_range(1..5))
+                    .map(|_| self.command())
+                    .collect(),
                 watched: (0..self.rng.gen_range(0..2))
                     .map(|_| Watched {
                         db,
                         key: b(self.key()),
-                        version: if self.rng.gen_bool(0.5) { None } else { Some(self.rng.gen_range(0..50)) },
+                        version: if self.rng.gen_bool(0.5) {
+                            None
+                        } else {
+                            Some(self.rng.gen_range(0..50))
+                        },
                     })
                     .collect(),
             },

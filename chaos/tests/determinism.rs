@@ -30,16 +30,27 @@ fn replaying_records_gives_identical_keyspaces_and_replies() {
             let rec = gen.record();
             let ra = apply(&mut a, &rec);
             let rb = apply(&mut b, &rec);
-            assert_eq!(ra.reply, rb.reply, "seed {seed}: reply of record {i} differs: {rec:?}");
+            assert_eq!(
+                ra.reply, rb.reply,
+                "seed {seed}: reply of record {i} differs: {rec:?}"
+            );
             assert_eq!(ra.db, rb.db, "seed {seed}: db after record {i}");
             if ra.reply.is_some() {
                 replies += 1;
             }
             if i % 1000 == 0 {
-                assert_eq!(a.digest(), b.digest(), "seed {seed}: keyspaces diverged at record {i}");
+                assert_eq!(
+                    a.digest(),
+                    b.digest(),
+                    "seed {seed}: keyspaces diverged at record {i}"
+                );
             }
         }
-        assert_eq!(a.digest(), b.digest(), "seed {seed}: final keyspaces differ");
+        assert_eq!(
+            a.digest(),
+            b.digest(),
+            "seed {seed}: final keyspaces differ"
+        );
         let keys: usize = a.dbs.iter().map(|d| d.len()).sum();
         println!("seed {seed}: {RECORDS} records, {replies} replies, {keys} keys at the end");
     }
@@ -59,7 +70,11 @@ fn a_copy_taken_midway_continues_identically() {
     let mut b = a.clone();
     for i in 0..5_000 {
         let rec = gen.record();
-        assert_eq!(apply(&mut a, &rec).reply, apply(&mut b, &rec).reply, "seed {seed}: record {i}");
+        assert_eq!(
+            apply(&mut a, &rec).reply,
+            apply(&mut b, &rec).reply,
+            "seed {seed}: record {i}"
+        );
     }
     assert_eq!(a.digest(), b.digest());
 }

@@ -76,8 +76,7 @@ impl Engine {
     pub fn read(&self, f: DataFn, db: usize, args: &[Bytes], resp3: bool) -> (Frame, usize) {
         let (reply, db_after, expired) = {
             let mut ks = self.keyspace.lock();
-            let mut ctx =
-                Ctx::for_read(&mut ks, db, unix_ms(), resp3).with_seed(rand::thread_rng().gen());
+            let mut ctx = Ctx::for_read(&mut ks, db, unix_ms(), resp3);
             let reply = f(&mut ctx, args);
             (reply, ctx.db, std::mem::take(&mut ctx.expired))
         };

@@ -114,14 +114,6 @@ impl<'a> Ctx<'a> {
         c
     }
 
-    /// Replaces the random seed (reads: the engine draws one per read, so
-    /// RANDOMKEY and SRANDMEMBER do not repeat themselves).
-    pub fn with_seed(mut self, seed: u64) -> Ctx<'a> {
-        self.seed = seed;
-        self.rng = None;
-        self
-    }
-
     /// The record's random generator (seeded by the record).
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
         let seed = self.seed;
