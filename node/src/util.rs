@@ -160,6 +160,18 @@ pub fn format_human_double(v: f64) -> String {
             out.push_str(&digits[int_len..]);
         }
     }
+    // Valkey prints at most 17 decimals ("%.17Lf", zeros trimmed).
+    if let Some(dot) = out.find('.') {
+        if out.len() - dot - 1 > 17 {
+            out = format!("{chosen:.17}");
+            while out.ends_with('0') {
+                out.pop();
+            }
+            if out.ends_with('.') {
+                out.pop();
+            }
+        }
+    }
     out
 }
 
@@ -306,6 +318,9 @@ mod tests {
         assert_eq!(format_human_double(0.1 + 0.2), "0.3");
         assert_eq!(format_human_double(5000.0), "5000");
         assert_eq!(format_human_double(10.5), "10.5");
+        // At most 17 decimals, as "%.17Lf" (the last digit may differ from
+        // Valkey, which computes in long double).
+        assert_eq!(format_human_double(1.0 / 41.0), "0.02439024390243903");
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));

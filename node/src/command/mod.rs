@@ -272,6 +272,32 @@ impl CommandSpec {
         if f & flags::ADMIN != 0 && !self.acl.contains(&"dangerous") {
             out.push("@dangerous".to_string());
         }
+        // Valkey lists categories in the order of its category bits.
+        const ORDER: &[&str] = &[
+            "@keyspace",
+            "@read",
+            "@write",
+            "@set",
+            "@sortedset",
+            "@list",
+            "@hash",
+            "@string",
+            "@bitmap",
+            "@hyperloglog",
+            "@geo",
+            "@stream",
+            "@pubsub",
+            "@admin",
+            "@fast",
+            "@slow",
+            "@blocking",
+            "@dangerous",
+            "@connection",
+            "@transaction",
+            "@scripting",
+        ];
+        out.sort_by_key(|c| ORDER.iter().position(|o| o == c).unwrap_or(ORDER.len()));
+        out.dedup();
         out
     }
 }
