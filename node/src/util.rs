@@ -87,6 +87,12 @@ pub fn format_double(v: f64) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exp.abs());
     }
+    fixed_notation(mantissa, exp)
+}
+
+/// Lays out the digits of a `{:e}` mantissa with decimal exponent `exp` in
+/// fixed notation (`1.5`, `-0.00025`, `1200`).
+fn fixed_notation(mantissa: &str, exp: i32) -> String {
     let neg = mantissa.starts_with('-');
     let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
     let mut out = String::new();
@@ -128,38 +134,14 @@ pub fn format_human_double(v: f64) -> String {
     } else {
         v
     };
+    if chosen == 0.0 {
+        return "0".into();
+    }
     // Shortest digits of the chosen value, in fixed notation.
     let sci = format!("{chosen:e}");
     let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
     let exp: i32 = exp.parse().expect("exponent is an integer");
-    let neg = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if chosen == 0.0 {
-        return "0".into();
-    }
-    if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(&digits);
-            for _ in digits.len()..int_len {
-                out.push('0');
-            }
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
-        }
-    }
+    let mut out = fixed_notation(mantissa, exp);
     // Valkey prints at most 17 decimals ("%.17Lf", zeros trimmed).
     if let Some(dot) = out.find('.') {
         if out.len() - dot - 1 > 17 {
