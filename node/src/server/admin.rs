@@ -313,6 +313,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("slowlog", -2, 0, (0, 0, 0), Handler::Session(slowlog_help))
         .doc("server", "A container for slow log commands.", "2.2.12")
         .subs(SLOWLOG_SUBS),
+    cmd("info", -1, LOADING | STALE, (0, 0, 0), Handler::Session(super::info::info))
+        .doc("server", "Returns information and statistics about the server.", "1.0.0")
+        .acl(&["dangerous"]),
     cmd("time", 1, LOADING | STALE | FAST, (0, 0, 0), Handler::Session(time))
         .doc("server", "Returns the server time.", "2.6.0"),
     cmd("lastsave", 1, LOADING | STALE | FAST, (0, 0, 0), Handler::Session(lastsave))

@@ -105,10 +105,7 @@ impl Connection {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        self.server
-                            .stats
-                            .error_replies
-                            .fetch_add(1, Ordering::Relaxed);
+                        self.server.stats.error_reply(&e.0);
                         Frame::Error(e.0).encode(self.session.resp, &mut self.wbuf);
                         self.flush().await?;
                         return Ok(());
@@ -174,11 +171,8 @@ impl Connection {
     }
 
     fn reply(&mut self, frame: Frame) {
-        if frame.is_error() {
-            self.server
-                .stats
-                .error_replies
-                .fetch_add(1, Ordering::Relaxed);
+        if let Frame::Error(text) = &frame {
+            self.server.stats.error_reply(text);
         }
         match self.session.reply_mode {
             ReplyMode::On => frame.encode(self.session.resp, &mut self.wbuf),
