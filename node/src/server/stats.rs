@@ -157,7 +157,7 @@ impl InstantMetric {
             let ms = now.duration_since(then).as_millis() as u64;
             // A counter reset (CONFIG RESETSTAT) reads as no activity.
             let delta = value.saturating_sub(before);
-            let rate = if ms > 0 { delta * 1000 / ms } else { 0 };
+            let rate = (delta * 1000).checked_div(ms).unwrap_or(0);
             let i = s.next;
             s.samples[i] = rate;
             s.next = (i + 1) % METRIC_SAMPLES;
