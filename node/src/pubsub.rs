@@ -6,6 +6,7 @@
 //! limit) is disconnected rather than letting memory grow without bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -47,6 +48,9 @@ type Table = HashMap<Bytes, HashMap<u64, Subscriber>>;
 #[derive(Default)]
 pub struct PubSub {
     tables: [RwLock<Table>; 3],
+    /// Subscribers disconnected because their queue overflowed (INFO
+    /// `client_output_buffer_limit_disconnections`).
+    pub overflowed: AtomicU64,
 }
 
 impl PubSub {
@@ -87,7 +91,7 @@ impl PubSub {
                 Frame::Bulk(message.clone()),
             ]);
             for s in subs.values() {
-                deliver(s, frame.clone());
+                deliver(s, frame.clone(), &self.overflowed);
                 n += 1;
             }
         }
@@ -103,7 +107,7 @@ impl PubSub {
                     Frame::Bulk(message.clone()),
                 ]);
                 for s in subs.values() {
-                    deliver(s, frame.clone());
+                    deliver(s, frame.clone(), &self.overflowed);
                     n += 1;
                 }
             }
@@ -135,8 +139,11 @@ impl PubSub {
     }
 }
 
-fn deliver(s: &Subscriber, frame: Frame) {
-    if s.tx.try_send(frame).is_err() {
+fn deliver(s: &Subscriber, frame: Frame, overflowed: &AtomicU64) {
+    // A full queue means the client stopped reading; a closed one means it
+    // is going away. Only the first kill of a client is counted.
+    if s.tx.try_send(frame).is_err() && !s.client.killed.load(Ordering::SeqCst) {
+        overflowed.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             client = s.client.id,
             "pubsub output queue full, closing client"

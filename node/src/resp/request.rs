@@ -56,6 +56,13 @@ impl RequestParser {
         self.pending > 0
     }
 
+    /// Bytes of the arguments already taken from the buffer for the request
+    /// still being read: they count towards the client's query buffer
+    /// (`client-query-buffer-limit`) like the bytes not yet parsed.
+    pub fn pending_bytes(&self) -> usize {
+        self.args.iter().map(|a| a.len()).sum()
+    }
+
     /// Takes one complete request from the front of `buf`, if there is one.
     /// Empty requests (`*0`, `*-1`, blank inline lines) are skipped.
     pub fn next(

@@ -98,6 +98,7 @@ fn config_set(_s: &mut Session, server: &Server, args: &[Bytes]) -> Frame {
 fn config_resetstat(_s: &mut Session, server: &Server, _args: &[Bytes]) -> Frame {
     server.stats.reset();
     server.slowlog.reset();
+    server.pubsub.overflowed.store(0, Ordering::Relaxed);
     server.engine.with_keyspace(|ks| {
         ks.stats.hits = 0;
         ks.stats.misses = 0;

@@ -118,7 +118,11 @@ impl Connection {
                 .config
                 .read()
                 .get_i64("client-query-buffer-limit") as usize;
-            if self.rbuf.len() > limit {
+            if self.rbuf.len() + self.parser.pending_bytes() > limit {
+                self.server
+                    .stats
+                    .qbuf_limit_disconnections
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     client = self.session.id(),
                     "query buffer limit reached, closing client"
@@ -160,7 +164,15 @@ impl Connection {
             return Ok(());
         }
         let n = self.wbuf.len() as u64;
-        self.socket.write_all(&self.wbuf).await?;
+        // A client that stops reading must not pin this task: CLIENT KILL
+        // and the pub/sub queue overflow close it even mid-write.
+        let handle = self.session.handle.clone();
+        tokio::select! {
+            r = self.socket.write_all(&self.wbuf) => r?,
+            _ = handle.kill.notified() => {
+                return Err(std::io::Error::other("client killed while writing"));
+            }
+        }
         self.wbuf.clear();
         self.server
             .stats

@@ -328,7 +328,7 @@ fn stats(server: &Server, out: &mut Lines) {
     );
     out.field(
         "client_output_buffer_limit_disconnections",
-        get(&st.outbuf_limit_disconnections),
+        get(&server.pubsub.overflowed),
     );
     out.field("reply_buffer_shrinks", 0);
     out.field("reply_buffer_expands", 0);

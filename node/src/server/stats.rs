@@ -40,8 +40,6 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     /// Clients closed for exceeding `client-query-buffer-limit`.
     pub qbuf_limit_disconnections: AtomicU64,
-    /// Pub/sub clients closed because their output queue overflowed.
-    pub outbuf_limit_disconnections: AtomicU64,
     /// Highest RSS seen (INFO `used_memory_peak`).
     pub peak_memory: AtomicU64,
     /// Per command, indexed like the command table.
@@ -71,7 +69,6 @@ impl Stats {
             net_output_bytes: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             qbuf_limit_disconnections: AtomicU64::new(0),
-            outbuf_limit_disconnections: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
             commands: (0..ncommands).map(|_| CommandStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
@@ -118,7 +115,6 @@ impl Stats {
             &self.net_output_bytes,
             &self.error_replies,
             &self.qbuf_limit_disconnections,
-            &self.outbuf_limit_disconnections,
         ] {
             c.store(0, Ordering::Relaxed);
         }
