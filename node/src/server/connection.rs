@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,8 @@ struct Connection {
     subs: [BTreeSet<Bytes>; 3],
     push_tx: mpsc::Sender<Frame>,
     push_rx: mpsc::Receiver<Frame>,
+    /// Bytes waiting in `push_rx` (the pub/sub output limit).
+    push_queued: Arc<AtomicUsize>,
 }
 
 /// Serves one accepted socket until it closes.
@@ -69,6 +71,7 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         subs: Default::default(),
         push_tx,
         push_rx,
+        push_queued: Arc::new(AtomicUsize::new(0)),
     };
     if let Err(e) = conn.run().await {
         debug!(client = handle.id, %e, "connection closed");
@@ -145,10 +148,16 @@ impl Connection {
                     self.session.handle.net_in.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Some(msg) = self.push_rx.recv() => {
+                    let mut taken = pubsub::message_cost(&msg);
                     msg.encode(self.session.resp, &mut self.wbuf);
-                    while let Ok(msg) = self.push_rx.try_recv() {
+                    // Bounded batch: the write buffer must not grow without
+                    // limit while a fast publisher keeps the queue full.
+                    while self.wbuf.len() < 1024 * 1024 {
+                        let Ok(msg) = self.push_rx.try_recv() else { break };
+                        taken += pubsub::message_cost(&msg);
                         msg.encode(self.session.resp, &mut self.wbuf);
                     }
+                    self.push_queued.fetch_sub(taken, Ordering::Relaxed);
                 }
                 _ = self.session.handle.kill.notified() => return Ok(()),
                 _ = sleep_until(idle_deadline) => {
@@ -521,6 +530,7 @@ impl Connection {
                     name.clone(),
                     Subscriber {
                         tx: self.push_tx.clone(),
+                        queued: self.push_queued.clone(),
                         client: self.session.handle.clone(),
                     },
                 );
