@@ -99,12 +99,18 @@ fn watch_aborts_when_another_client_writes() {
     // A key that did not exist and then appears counts as changed.
     a.roundtrip(b"WATCH fresh\r\n", b"+OK\r\n");
     b.roundtrip(b"SET fresh x\r\n", b"+OK\r\n");
-    a.roundtrip(b"MULTI\r\nGET fresh\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
+    a.roundtrip(
+        b"MULTI\r\nGET fresh\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*-1\r\n",
+    );
     // So does a deletion, and the client's own write.
     a.roundtrip(b"WATCH fresh\r\nDEL fresh\r\n", b"+OK\r\n:1\r\n");
     a.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
     // Untouched watched keys let EXEC run; RESP3 shows the abort as null.
-    a.roundtrip(b"WATCH quiet\r\nMULTI\r\nPING\r\nEXEC\r\n", b"+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+    a.roundtrip(
+        b"WATCH quiet\r\nMULTI\r\nPING\r\nEXEC\r\n",
+        b"+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n",
+    );
 }
 
 #[test]
@@ -150,7 +156,10 @@ fn select_inside_multi_moves_later_commands() {
         b"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n+OK\r\n$3\r\ndb3\r\n",
     );
     // The connection stays in the database EXEC selected, as in Valkey.
-    raw.roundtrip(b"GET k\r\nSELECT 0\r\nGET k\r\n", b"$3\r\ndb3\r\n+OK\r\n$3\r\ndb0\r\n");
+    raw.roundtrip(
+        b"GET k\r\nSELECT 0\r\nGET k\r\n",
+        b"$3\r\ndb3\r\n+OK\r\n$3\r\ndb0\r\n",
+    );
 }
 
 #[test]
@@ -161,7 +170,10 @@ fn watch_in_other_db_is_per_db() {
     a.roundtrip(b"SELECT 1\r\nWATCH k\r\n", b"+OK\r\n+OK\r\n");
     // Same key name in db 0 is another key.
     b.roundtrip(b"SET k x\r\n", b"+OK\r\n");
-    a.roundtrip(b"MULTI\r\nGET k\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n");
+    a.roundtrip(
+        b"MULTI\r\nGET k\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n",
+    );
     a.roundtrip(b"WATCH k\r\n", b"+OK\r\n");
     b.roundtrip(b"SELECT 1\r\nSET k y\r\n", b"+OK\r\n+OK\r\n");
     a.roundtrip(b"MULTI\r\nGET k\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
@@ -171,7 +183,10 @@ fn watch_in_other_db_is_per_db() {
 fn client_list_shows_multi_and_watch_state() {
     let node = Node::start();
     let mut a = node.raw();
-    a.roundtrip(b"WATCH a b\r\nMULTI\r\nPING\r\nPING\r\n", b"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n");
+    a.roundtrip(
+        b"WATCH a b\r\nMULTI\r\nPING\r\nPING\r\n",
+        b"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n",
+    );
     let mut c = node.client();
     let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap();
     let line = list

@@ -7,7 +7,6 @@ use bytes::Bytes;
 
 use super::{Server, Session};
 use crate::command::{cmd, flags::*, CommandSpec, Handler};
-use crate::config::ConfigError;
 use crate::engine::unix_ms;
 use crate::errors::{self, err};
 use crate::keyspace::EncodingLimits;
@@ -75,17 +74,26 @@ fn config_set(_s: &mut Session, server: &Server, args: &[Bytes]) -> Frame {
     let mut cfg = server.config.write();
     // All or nothing: validate on a copy, then swap in.
     let mut next = cfg.clone();
+    let failed = |name: &str, why: &str| {
+        Frame::Error(errors::sanitize(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        )))
+    };
+    let mut seen = std::collections::HashSet::new();
     for pair in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).into_owned();
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
-        if let Err(e) = next.set_value(&name, &value, false) {
-            let why = match e {
-                ConfigError::Unknown(_) => "unrecognized parameter".to_string(),
-                other => other.to_string(),
-            };
+        // Unknown names are reported before any value is looked at.
+        if next.get(&name).is_none() {
             return Frame::Error(errors::sanitize(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             )));
+        }
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return failed(&name, "duplicate parameter");
+        }
+        if let Err(e) = next.set_value(&name, &value, false) {
+            return failed(&name, &e.to_string());
         }
     }
     *cfg = next;

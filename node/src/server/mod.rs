@@ -77,7 +77,9 @@ impl Server {
 
     /// Asks the node to stop.
     pub fn request_shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // `send` drops the value when nobody is subscribed yet (a SHUTDOWN
+        // that races the start); `send_replace` always stores it.
+        self.shutdown.send_replace(true);
     }
 }
 
