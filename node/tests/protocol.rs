@@ -65,6 +65,22 @@ fn malformed_frames_get_valkey_errors_and_close() {
 }
 
 #[test]
+fn nul_in_an_inline_request_ends_the_line() {
+    // Valkey splits inline requests as C strings. This input once made the
+    // node loop forever allocating empty arguments.
+    let mut node = Node::start();
+    let mut raw = node.raw();
+    raw.roundtrip(b"ECHO a\0junk\r\nPING\r\n", b"$1\r\na\r\n+PONG\r\n");
+    raw.roundtrip(b"\0\0\0\r\nPING\r\n", b"+PONG\r\n");
+    raw.roundtrip(
+        b"ECHO \"a\0b\"\r\n",
+        b"-ERR Protocol error: unbalanced quotes in request\r\n",
+    );
+    assert!(raw.closed());
+    still_serving(&mut node);
+}
+
+#[test]
 fn replies_before_a_protocol_error_are_still_sent() {
     let mut node = Node::start();
     rejected(
