@@ -200,3 +200,26 @@ fn client_list_shows_multi_and_watch_state() {
     assert!(info.contains("total_watched_keys:2\r\n"), "{info}");
     a.roundtrip(b"EXEC\r\n", b"*2\r\n+PONG\r\n+PONG\r\n");
 }
+
+#[test]
+fn queued_commands_count_in_commandstats() {
+    let node = Node::start();
+    let mut raw = node.raw();
+    raw.roundtrip(
+        b"MULTI\r\nSET a 1\r\nSET a 2 NX XX\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-ERR syntax error\r\n",
+    );
+    let mut c = node.client();
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut c)
+        .unwrap();
+    assert!(stats.contains("cmdstat_set:calls=2,"), "{stats}");
+    assert!(
+        stats.contains(",rejected_calls=0,failed_calls=1\r\n"),
+        "{stats}"
+    );
+    assert!(stats.contains("cmdstat_exec:calls=1,"), "{stats}");
+    let errors: String = redis::cmd("INFO").arg("errorstats").query(&mut c).unwrap();
+    assert_eq!(errors, "# Errorstats\r\nerrorstat_ERR:count=1\r\n");
+}

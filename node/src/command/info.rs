@@ -367,6 +367,32 @@ mod tests {
     }
 
     #[test]
+    fn movable_keys_and_hidden_flags() {
+        fn keys(_: &[Bytes]) -> Option<Vec<usize>> {
+            Some(vec![])
+        }
+        const SPEC: CommandSpec = cmd(
+            "x",
+            -2,
+            WRITE | MAY_REPLICATE | NO_MULTI | ALLOW_BUSY,
+            (0, 0, 0),
+            Handler::Connection,
+        )
+        .movable(keys);
+        assert_eq!(
+            flag_names(&SPEC),
+            ["write", "no_multi", "movablekeys", "allow_busy"]
+        );
+        assert!(has_keys(&SPEC));
+    }
+
+    #[test]
+    fn categories_in_valkey_order() {
+        let cmd = table().get(b"command").unwrap();
+        assert_eq!(categories(cmd.spec), ["@slow", "@connection"]);
+    }
+
+    #[test]
     fn lookup_takes_full_names() {
         assert_eq!(lookup(b"CONFIG|GET").unwrap().1, "config|get");
         assert!(lookup(b"config|nope").is_none());

@@ -7,7 +7,6 @@
 //! the command's handler.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use tracing::debug;
 
 use super::session::{Multi, ReplyMode, Session};
 use super::stats::SlowEntry;
-use super::Server;
+use super::{ClientHandle, Server};
 use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
@@ -51,9 +50,9 @@ struct Connection {
 }
 
 /// Serves one accepted socket until it closes.
-pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
-    let laddr = socket.local_addr().unwrap_or(addr);
-    let handle = server.clients.register(addr, laddr);
+/// The client is registered by the accept loop before this task starts, so
+/// `maxclients` counts it even if many connections arrive at once.
+pub async fn serve(server: Arc<Server>, socket: TcpStream, handle: Arc<ClientHandle>) {
     let authenticated = server
         .config
         .read()
@@ -493,6 +492,18 @@ impl Connection {
                 out.push(reply);
             } else {
                 out.push(data_replies.next().unwrap_or(Frame::Null));
+            }
+        }
+        // Each queued command counts as a call of its own (INFO
+        // commandstats, errorstats), as in Valkey; its time is EXEC's.
+        for (args, reply) in multi.queued.iter().zip(&out) {
+            if let Ok(r) = table().resolve(args) {
+                let st = &self.server.stats.commands[r.id];
+                st.calls.fetch_add(1, Ordering::Relaxed);
+                if let Frame::Error(text) = reply {
+                    st.failed.fetch_add(1, Ordering::Relaxed);
+                    self.server.stats.error_reply(text);
+                }
             }
         }
         Frame::Array(out)

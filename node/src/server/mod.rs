@@ -238,7 +238,9 @@ async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             continue;
         }
         let _ = socket.set_nodelay(true);
-        tokio::spawn(connection::serve(server.clone(), socket, addr));
+        let laddr = socket.local_addr().unwrap_or(addr);
+        let handle = server.clients.register(addr, laddr);
+        tokio::spawn(connection::serve(server.clone(), socket, handle));
     }
 }
 
