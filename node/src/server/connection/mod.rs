@@ -17,13 +17,15 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::debug;
 
+mod subscriptions;
+
 use super::session::{Multi, ReplyMode, Session};
 use super::stats::SlowEntry;
 use super::{ClientHandle, Server};
 use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
-use crate::pubsub::{self, Kind, Subscriber};
+use crate::pubsub::{self, Kind};
 use crate::record::Op;
 use crate::resp::{Frame, ParseLimits, RequestParser};
 
@@ -530,88 +532,6 @@ impl Connection {
             .watching
             .store(self.session.watched.len(), Ordering::Relaxed);
         Frame::ok()
-    }
-
-    fn subscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
-        let verb = ["subscribe", "psubscribe", "ssubscribe"][kind as usize];
-        for name in names {
-            if self.subs[kind as usize].insert(name.clone()) {
-                self.server.pubsub.subscribe(
-                    kind,
-                    name.clone(),
-                    Subscriber {
-                        tx: self.push_tx.clone(),
-                        queued: self.push_queued.clone(),
-                        client: self.session.handle.clone(),
-                    },
-                );
-            }
-            self.session.handle.subs[kind as usize]
-                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Bulk(name.clone()),
-                Frame::int(count),
-            ]));
-        }
-        None
-    }
-
-    fn unsubscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
-        let verb = ["unsubscribe", "punsubscribe", "sunsubscribe"][kind as usize];
-        let names: Vec<Bytes> = if names.is_empty() {
-            self.subs[kind as usize].iter().cloned().collect()
-        } else {
-            names.to_vec()
-        };
-        if names.is_empty() {
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Null,
-                Frame::int(count),
-            ]));
-        }
-        for name in names {
-            if self.subs[kind as usize].remove(&name) {
-                self.server
-                    .pubsub
-                    .unsubscribe(kind, &name, self.session.id());
-            }
-            self.session.handle.subs[kind as usize]
-                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Bulk(name),
-                Frame::int(count),
-            ]));
-        }
-        None
-    }
-
-    fn unsubscribe_all(&mut self) {
-        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            for name in std::mem::take(&mut self.subs[kind as usize]) {
-                self.server
-                    .pubsub
-                    .unsubscribe(kind, &name, self.session.id());
-            }
-            self.session.handle.subs[kind as usize].store(0, Ordering::Relaxed);
-        }
     }
 
     fn ping(&mut self, args: &[Bytes]) -> Frame {
