@@ -6,6 +6,7 @@
 //! limit) is disconnected rather than letting memory grow without bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -20,14 +21,35 @@ use crate::util::glob_match;
 
 /// Messages a connection has not written yet, at most.
 pub const QUEUE_LIMIT: usize = 32 * 1024;
+/// Bytes of messages a connection has not written yet, at most (Valkey's
+/// default `client-output-buffer-limit pubsub` hard limit, 32 MB).
+pub const QUEUE_BYTES_LIMIT: usize = 32 * 1024 * 1024;
 
 /// A subscriber's delivery queue and its handle (to disconnect it).
 #[derive(Clone)]
 pub struct Subscriber {
     /// Outgoing messages.
     pub tx: mpsc::Sender<Frame>,
+    /// Bytes queued in `tx` and not yet taken by the connection (see
+    /// [`message_cost`]); the connection subtracts what it takes.
+    pub queued: Arc<AtomicUsize>,
     /// The client, to kill it on overflow.
     pub client: Arc<ClientHandle>,
+}
+
+/// What a queued message counts against [`QUEUE_BYTES_LIMIT`]: its
+/// payload plus a fixed overhead.
+pub fn message_cost(frame: &Frame) -> usize {
+    match frame {
+        Frame::Push(items) => items
+            .iter()
+            .map(|f| match f {
+                Frame::Bulk(b) => b.len() + 16,
+                _ => 16,
+            })
+            .sum(),
+        _ => 64,
+    }
 }
 
 /// The three kinds of subscription.
@@ -47,6 +69,9 @@ type Table = HashMap<Bytes, HashMap<u64, Subscriber>>;
 #[derive(Default)]
 pub struct PubSub {
     tables: [RwLock<Table>; 3],
+    /// Subscribers disconnected because their queue overflowed (INFO
+    /// `client_output_buffer_limit_disconnections`).
+    pub overflowed: AtomicU64,
 }
 
 impl PubSub {
@@ -87,7 +112,7 @@ impl PubSub {
                 Frame::Bulk(message.clone()),
             ]);
             for s in subs.values() {
-                deliver(s, frame.clone());
+                deliver(s, frame.clone(), &self.overflowed);
                 n += 1;
             }
         }
@@ -103,7 +128,7 @@ impl PubSub {
                     Frame::Bulk(message.clone()),
                 ]);
                 for s in subs.values() {
-                    deliver(s, frame.clone());
+                    deliver(s, frame.clone(), &self.overflowed);
                     n += 1;
                 }
             }
@@ -135,8 +160,13 @@ impl PubSub {
     }
 }
 
-fn deliver(s: &Subscriber, frame: Frame) {
-    if s.tx.try_send(frame).is_err() {
+fn deliver(s: &Subscriber, frame: Frame, overflowed: &AtomicU64) {
+    // A full queue means the client stopped reading; a closed one means it
+    // is going away. Only the first kill of a client is counted.
+    let cost = message_cost(&frame);
+    let over = s.queued.fetch_add(cost, Ordering::Relaxed) + cost > QUEUE_BYTES_LIMIT;
+    if (over || s.tx.try_send(frame).is_err()) && !s.client.killed.load(Ordering::SeqCst) {
+        overflowed.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             client = s.client.id,
             "pubsub output queue full, closing client"

@@ -7,6 +7,7 @@
 //! cluster slot routing.
 
 pub mod ctx;
+pub mod info;
 mod table;
 
 use bytes::Bytes;

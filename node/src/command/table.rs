@@ -46,6 +46,7 @@ impl CommandTable {
             crate::server::admin::COMMANDS,
             crate::pubsub::COMMANDS,
             crate::transaction::COMMANDS,
+            super::info::COMMANDS,
         ];
         let mut t = CommandTable {
             by_name: HashMap::new(),
@@ -108,7 +109,12 @@ impl CommandTable {
             return Err(crate::errors::unknown_command(args));
         };
         if !r.spec.subcommands.is_empty() {
+            // A container alone runs itself when its arity allows it
+            // (COMMAND); otherwise it is an arity error (CONFIG).
             if args.len() < 2 {
+                if r.spec.arity_ok(args.len()) {
+                    return Ok(r);
+                }
                 return Err(crate::errors::wrong_arity(r.spec.name));
             }
             return match self.sub(r.spec.name, &args[1]) {

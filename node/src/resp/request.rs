@@ -59,6 +59,13 @@ impl RequestParser {
         self.pending > 0
     }
 
+    /// Bytes of the arguments already taken from the buffer for the request
+    /// still being read: they count towards the client's query buffer
+    /// (`client-query-buffer-limit`) like the bytes not yet parsed.
+    pub fn pending_bytes(&self) -> usize {
+        self.args.iter().map(|a| a.len()).sum()
+    }
+
     /// Takes one complete request from the front of `buf`, if there is one.
     /// Empty requests (`*0`, `*-1`, blank inline lines) are skipped.
     pub fn next(
@@ -196,12 +203,18 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError>
 /// separate, "double quotes" take `\n \r \t \b \a \\ \" \xHH` escapes,
 /// 'single quotes' take `\'`. A closing quote must be followed by a blank.
 /// `None` for unbalanced quotes.
+///
+/// Valkey splits a C string, so a raw NUL byte ends the line: what follows
+/// it is ignored, and a quote still open there is unbalanced. Blanks are
+/// C's `isspace` set (which, unlike `u8::is_ascii_whitespace`, includes
+/// vertical tab).
 pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+    let line = &line[..memchr(0, line).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_c_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -235,7 +248,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                         c => c,
                     });
                 } else if line[i] == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -251,7 +264,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if line[i] == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -274,6 +287,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
         }
         args.push(Bytes::from(cur));
     }
+}
+
+/// C's `isspace` in the "C" locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 #[cfg(test)]
@@ -346,6 +364,21 @@ mod tests {
             e(&[b'x'; INLINE_MAX + 10]),
             "ERR Protocol error: too big inline request"
         );
+    }
+
+    #[test]
+    fn nul_ends_an_inline_line_as_in_c() {
+        // Found by the property test: a NUL outside quotes used to loop
+        // forever pushing empty arguments.
+        let args =
+            |s: &[u8]| split_args(s).map(|v| v.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+        assert_eq!(args(b"a\0b c"), Some(vec![b"a".to_vec()]));
+        assert_eq!(args(b"\0abc"), Some(vec![]));
+        assert_eq!(args(b"\"a\0b\""), None);
+        assert_eq!(args(b"\"a\"\0x"), Some(vec![b"a".to_vec()]));
+        assert_eq!(args(b"a\x0bb\x0cc"), Some(vec![b"a\x0bb\x0cc".to_vec()]));
+        assert_eq!(args(b"\x0b\x0ca"), Some(vec![b"a".to_vec()]));
+        assert_eq!(args(b"\"\\x00\""), Some(vec![vec![0]]));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use bytes::Bytes;
 
 use super::{Server, Session};
 use crate::command::{cmd, flags::*, CommandSpec, Handler};
-use crate::config::ConfigError;
 use crate::engine::unix_ms;
 use crate::errors::{self, err};
 use crate::keyspace::EncodingLimits;
@@ -77,17 +76,26 @@ fn config_set(_s: &mut Session, server: &Server, args: &[Bytes]) -> Frame {
     let mut cfg = server.config.write();
     // All or nothing: validate on a copy, then swap in.
     let mut next = cfg.clone();
+    let failed = |name: &str, why: &str| {
+        Frame::Error(errors::sanitize(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        )))
+    };
+    let mut seen = std::collections::HashSet::new();
     for pair in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).into_owned();
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
-        if let Err(e) = next.set_value(&name, &value, false) {
-            let why = match e {
-                ConfigError::Unknown(_) => "unrecognized parameter".to_string(),
-                other => other.to_string(),
-            };
+        // Unknown names are reported before any value is looked at.
+        if next.get(&name).is_none() {
             return Frame::Error(errors::sanitize(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             )));
+        }
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return failed(&name, "duplicate parameter");
+        }
+        if let Err(e) = next.set_value(&name, &value, false) {
+            return failed(&name, &e.to_string());
         }
     }
     *cfg = next;
@@ -100,6 +108,7 @@ fn config_set(_s: &mut Session, server: &Server, args: &[Bytes]) -> Frame {
 fn config_resetstat(_s: &mut Session, server: &Server, _args: &[Bytes]) -> Frame {
     server.stats.reset();
     server.slowlog.reset();
+    server.pubsub.overflowed.store(0, Ordering::Relaxed);
     server.engine.with_keyspace(|ks| {
         ks.stats.hits = 0;
         ks.stats.misses = 0;
@@ -315,6 +324,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("slowlog", -2, 0, (0, 0, 0), Handler::Session(slowlog_help))
         .doc("server", "A container for slow log commands.", "2.2.12")
         .subs(SLOWLOG_SUBS),
+    cmd("info", -1, LOADING | STALE, (0, 0, 0), Handler::Session(super::info::info))
+        .doc("server", "Returns information and statistics about the server.", "1.0.0")
+        .acl(&["dangerous"]),
     cmd("time", 1, LOADING | STALE | FAST, (0, 0, 0), Handler::Session(time))
         .doc("server", "Returns the server time.", "2.6.0"),
     cmd("lastsave", 1, LOADING | STALE | FAST, (0, 0, 0), Handler::Session(lastsave))

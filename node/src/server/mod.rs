@@ -5,6 +5,7 @@ pub mod admin;
 mod clients;
 pub mod commands;
 mod connection;
+pub mod info;
 mod session;
 pub mod stats;
 
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use parking_lot::RwLock;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub use clients::{ClientHandle, Clients};
 pub use session::{Multi, ReplyMode, Session};
@@ -42,6 +43,8 @@ pub struct Server {
     pub slowlog: SlowLog,
     /// 40-hex run id, new per process.
     pub run_id: String,
+    /// 40-hex replication id (INFO `master_replid`), new per process.
+    pub replid: String,
     /// Monotonic start time.
     pub started: Instant,
     /// Port actually bound.
@@ -65,6 +68,7 @@ impl Server {
             stats: Stats::new(crate::command::table().all.len()),
             slowlog: SlowLog::default(),
             run_id: random_hex(40),
+            replid: random_hex(40),
             started: Instant::now(),
             port,
             shutdown,
@@ -73,7 +77,9 @@ impl Server {
 
     /// Asks the node to stop.
     pub fn request_shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // `send` drops the value when nobody is subscribed yet (a SHUTDOWN
+        // that races the start); `send_replace` always stores it.
+        self.shutdown.send_replace(true);
     }
 }
 
@@ -111,8 +117,10 @@ fn raise_fd_limit(want: u64) -> u64 {
     }
 }
 
-/// Addresses to listen on from `bind` (`*` and `-::*` style as Valkey).
-fn bind_addrs(bind: &str, port: u16) -> Vec<SocketAddr> {
+/// Addresses to listen on from `bind` (`*` and `-::*` style as Valkey),
+/// each with whether it is optional (a leading `-`: skipped when the
+/// address is not available, e.g. no IPv6 on the host).
+fn bind_addrs(bind: &str, port: u16) -> Vec<(SocketAddr, bool)> {
     let mut out = Vec::new();
     for word in bind.split_whitespace() {
         let optional = word.starts_with('-');
@@ -126,13 +134,27 @@ fn bind_addrs(bind: &str, port: u16) -> Vec<SocketAddr> {
             .parse::<SocketAddr>()
             .or_else(|_| format!("[{addr}]:{port}").parse())
         {
-            Ok(a) => out.push(a),
-            Err(_) if optional => {}
+            Ok(a) => out.push((a, optional)),
+            Err(_) if optional => debug!(%word, "skipping unparsable optional bind address"),
             Err(_) => warn!(%word, "cannot parse bind address"),
         }
-        let _ = optional;
     }
     out
+}
+
+/// A listening socket. IPv6 sockets are IPv6-only, so `0.0.0.0` and `::`
+/// can both be bound on the same port (as Valkey does).
+fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    TcpListener::from_std(socket.into())
 }
 
 /// Runs a node until SHUTDOWN or a signal.
@@ -143,14 +165,20 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let fds = raise_fd_limit(maxclients + 32);
     info!(fds, "open file limit");
 
+    let backlog = config.get_i64("tcp-backlog").clamp(1, i32::MAX as i64) as i32;
     let mut listeners = Vec::new();
-    for addr in bind_addrs(&bind, port) {
-        let optional = bind
-            .split_whitespace()
-            .any(|w| w.starts_with('-') && addr.is_ipv6());
-        match TcpListener::bind(addr).await {
-            Ok(l) => listeners.push(l),
-            Err(e) if optional => warn!(%addr, %e, "optional bind address unavailable"),
+    let mut port = port;
+    for (mut addr, optional) in bind_addrs(&bind, port) {
+        // `port 0` picks a free port once; the other addresses share it.
+        addr.set_port(port);
+        match listen(addr, backlog) {
+            Ok(l) => {
+                if port == 0 {
+                    port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+                }
+                listeners.push(l)
+            }
+            Err(e) if optional => debug!(%addr, %e, "optional bind address unavailable"),
             Err(e) => {
                 return Err(std::io::Error::new(
                     e.kind(),
@@ -173,6 +201,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         tokio::spawn(accept_loop(server.clone(), l));
     }
     tokio::spawn(active_expire(server.clone()));
+    tokio::spawn(sample_stats(server.clone()));
 
     let mut stop = server.shutdown.subscribe();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -209,7 +238,9 @@ async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             continue;
         }
         let _ = socket.set_nodelay(true);
-        tokio::spawn(connection::serve(server.clone(), socket, addr));
+        let laddr = socket.local_addr().unwrap_or(addr);
+        let handle = server.clients.register(addr, laddr);
+        tokio::spawn(connection::serve(server.clone(), socket, handle));
     }
 }
 
@@ -218,6 +249,21 @@ async fn reject(mut socket: TcpStream) {
     let _ = socket
         .write_all(b"-ERR max number of clients reached\r\n")
         .await;
+}
+
+/// Samples the per-second rates INFO reports, every 100 ms as Valkey's
+/// cron does, and tracks the memory peak.
+async fn sample_stats(server: Arc<Server>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        server.stats.sample();
+        server
+            .stats
+            .peak_memory
+            .fetch_max(info::process_rss(), Ordering::Relaxed);
+    }
 }
 
 /// Active expiry: every 1/hz seconds, sample keys with a TTL and delete

@@ -1,6 +1,10 @@
 //! Counters for INFO and the slow log.
+//!
+//! Counters are atomics bumped by the connection tasks without locks; the
+//! per-second rates INFO shows come from [`InstantMetric`], sampled by a
+//! background task every 100 ms over the last 16 samples, as Valkey does.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -34,9 +38,25 @@ pub struct Stats {
     pub net_output_bytes: AtomicU64,
     /// Error replies sent.
     pub error_replies: AtomicU64,
+    /// Clients closed for exceeding `client-query-buffer-limit`.
+    pub qbuf_limit_disconnections: AtomicU64,
+    /// Highest RSS seen (INFO `used_memory_peak`).
+    pub peak_memory: AtomicU64,
     /// Per command, indexed like the command table.
     pub commands: Vec<CommandStats>,
+    /// Error replies by error code (INFO errorstats).
+    pub errors: Mutex<BTreeMap<String, u64>>,
+    /// Commands per second.
+    pub ops_per_sec: InstantMetric,
+    /// Input bytes per second.
+    pub input_per_sec: InstantMetric,
+    /// Output bytes per second.
+    pub output_per_sec: InstantMetric,
 }
+
+/// Distinct error codes errorstats tracks at most (Valkey's limit); later
+/// new codes still count in `total_error_replies`.
+const ERROR_CODES_MAX: usize = 128;
 
 impl Stats {
     /// Zeroed counters for `ncommands` table entries.
@@ -48,8 +68,41 @@ impl Stats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
+            qbuf_limit_disconnections: AtomicU64::new(0),
+            peak_memory: AtomicU64::new(0),
             commands: (0..ncommands).map(|_| CommandStats::default()).collect(),
+            errors: Mutex::new(BTreeMap::new()),
+            ops_per_sec: InstantMetric::default(),
+            input_per_sec: InstantMetric::default(),
+            output_per_sec: InstantMetric::default(),
         }
+    }
+
+    /// Counts an error reply: in `total_error_replies` and by its code
+    /// (the first word, `ERR`, `WRONGTYPE`, ...).
+    pub fn error_reply(&self, text: &str) {
+        self.error_replies.fetch_add(1, Ordering::Relaxed);
+        let code = match text.find(' ') {
+            Some(i) if i <= 32 => &text[..i],
+            _ => "ERR",
+        };
+        let mut errors = self.errors.lock();
+        if let Some(n) = errors.get_mut(code) {
+            *n += 1;
+        } else if errors.len() < ERROR_CODES_MAX {
+            errors.insert(code.to_string(), 1);
+        }
+    }
+
+    /// Takes one sample of the rates (called every 100 ms).
+    pub fn sample(&self) {
+        let now = std::time::Instant::now();
+        self.ops_per_sec
+            .sample(now, self.commands_processed.load(Ordering::Relaxed));
+        self.input_per_sec
+            .sample(now, self.net_input_bytes.load(Ordering::Relaxed));
+        self.output_per_sec
+            .sample(now, self.net_output_bytes.load(Ordering::Relaxed));
     }
 
     /// CONFIG RESETSTAT.
@@ -61,6 +114,7 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.error_replies,
+            &self.qbuf_limit_disconnections,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -70,6 +124,47 @@ impl Stats {
             c.rejected.store(0, Ordering::Relaxed);
             c.failed.store(0, Ordering::Relaxed);
         }
+        self.errors.lock().clear();
+    }
+}
+
+/// Samples kept per rate.
+const METRIC_SAMPLES: usize = 16;
+
+/// A per-second rate averaged over the last [`METRIC_SAMPLES`] samples
+/// (Valkey's `instantaneous_*` metrics).
+#[derive(Debug, Default)]
+pub struct InstantMetric {
+    state: Mutex<MetricState>,
+}
+
+#[derive(Debug, Default)]
+struct MetricState {
+    last: Option<(std::time::Instant, u64)>,
+    samples: [u64; METRIC_SAMPLES],
+    next: usize,
+}
+
+impl InstantMetric {
+    /// Records the counter's value at `now`.
+    pub fn sample(&self, now: std::time::Instant, value: u64) {
+        let mut s = self.state.lock();
+        if let Some((then, before)) = s.last {
+            let ms = now.duration_since(then).as_millis() as u64;
+            // A counter reset (CONFIG RESETSTAT) reads as no activity.
+            let delta = value.saturating_sub(before);
+            let rate = (delta * 1000).checked_div(ms).unwrap_or(0);
+            let i = s.next;
+            s.samples[i] = rate;
+            s.next = (i + 1) % METRIC_SAMPLES;
+        }
+        s.last = Some((now, value));
+    }
+
+    /// The average rate per second.
+    pub fn get(&self) -> u64 {
+        let s = self.state.lock();
+        s.samples.iter().sum::<u64>() / METRIC_SAMPLES as u64
     }
 }
 

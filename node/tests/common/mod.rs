@@ -26,10 +26,26 @@ fn free_port() -> u16 {
 impl Node {
     /// Starts a node with extra `--name value` arguments.
     pub fn start_with(extra: &[&str]) -> Node {
+        Node::spawn(None, extra)
+    }
+
+    /// Starts a node from a configuration file holding `config` (written
+    /// into the node's directory as `slotraft.conf`), plus extra arguments.
+    pub fn start_with_file(config: &str, extra: &[&str]) -> Node {
+        Node::spawn(Some(config), extra)
+    }
+
+    fn spawn(config: Option<&str>, extra: &[&str]) -> Node {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("slotraft-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_slotraft"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_slotraft"));
+        if let Some(text) = config {
+            let file = dir.join("slotraft.conf");
+            std::fs::write(&file, text).expect("write config file");
+            cmd.arg(file);
+        }
+        let mut child = cmd
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
             .arg(&dir)
             .args(extra)
@@ -82,6 +98,42 @@ impl Node {
     /// True while the process is alive.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to `timeout` for the process to exit; true if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if !self.alive() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory of the node in bytes (from /proc/<pid>/status).
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc status");
+        let kb: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .expect("VmRSS line");
+        kb * 1024
+    }
+
+    /// The node's data directory (holds `slotraft.conf` when started
+    /// with a file).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 }
 
@@ -140,7 +192,13 @@ impl Raw {
             match self.s.read(&mut b) {
                 Ok(0) => return true,
                 Ok(_) => continue,
-                Err(_) => return false,
+                // Closing with unread input makes the kernel send RST.
+                Err(e) => {
+                    return matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                    )
+                }
             }
         }
     }

@@ -7,8 +7,7 @@
 //! the command's handler.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,13 +17,15 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::debug;
 
+mod subscriptions;
+
 use super::session::{Multi, ReplyMode, Session};
 use super::stats::SlowEntry;
-use super::Server;
+use super::{ClientHandle, Server};
 use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
-use crate::pubsub::{self, Kind, Subscriber};
+use crate::pubsub::{self, Kind};
 use crate::record::Op;
 use crate::resp::{Frame, ParseLimits, RequestParser};
 
@@ -46,12 +47,14 @@ struct Connection {
     subs: [BTreeSet<Bytes>; 3],
     push_tx: mpsc::Sender<Frame>,
     push_rx: mpsc::Receiver<Frame>,
+    /// Bytes waiting in `push_rx` (the pub/sub output limit).
+    push_queued: Arc<AtomicUsize>,
 }
 
 /// Serves one accepted socket until it closes.
-pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
-    let laddr = socket.local_addr().unwrap_or(addr);
-    let handle = server.clients.register(addr, laddr);
+/// The client is registered by the accept loop before this task starts, so
+/// `maxclients` counts it even if many connections arrive at once.
+pub async fn serve(server: Arc<Server>, socket: TcpStream, handle: Arc<ClientHandle>) {
     let authenticated = server
         .config
         .read()
@@ -69,6 +72,7 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         subs: Default::default(),
         push_tx,
         push_rx,
+        push_queued: Arc::new(AtomicUsize::new(0)),
     };
     if let Err(e) = conn.run().await {
         debug!(client = handle.id, %e, "connection closed");
@@ -105,10 +109,7 @@ impl Connection {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        self.server
-                            .stats
-                            .error_replies
-                            .fetch_add(1, Ordering::Relaxed);
+                        self.server.stats.error_reply(&e.0);
                         Frame::Error(e.0).encode(self.session.resp, &mut self.wbuf);
                         self.flush().await?;
                         return Ok(());
@@ -121,7 +122,11 @@ impl Connection {
                 .config
                 .read()
                 .get_i64("client-query-buffer-limit") as usize;
-            if self.rbuf.len() > limit {
+            if self.rbuf.len() + self.parser.pending_bytes() > limit {
+                self.server
+                    .stats
+                    .qbuf_limit_disconnections
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     client = self.session.id(),
                     "query buffer limit reached, closing client"
@@ -144,10 +149,16 @@ impl Connection {
                     self.session.handle.net_in.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Some(msg) = self.push_rx.recv() => {
+                    let mut taken = pubsub::message_cost(&msg);
                     msg.encode(self.session.resp, &mut self.wbuf);
-                    while let Ok(msg) = self.push_rx.try_recv() {
+                    // Bounded batch: the write buffer must not grow without
+                    // limit while a fast publisher keeps the queue full.
+                    while self.wbuf.len() < 1024 * 1024 {
+                        let Ok(msg) = self.push_rx.try_recv() else { break };
+                        taken += pubsub::message_cost(&msg);
                         msg.encode(self.session.resp, &mut self.wbuf);
                     }
+                    self.push_queued.fetch_sub(taken, Ordering::Relaxed);
                 }
                 _ = self.session.handle.kill.notified() => return Ok(()),
                 _ = sleep_until(idle_deadline) => {
@@ -163,7 +174,15 @@ impl Connection {
             return Ok(());
         }
         let n = self.wbuf.len() as u64;
-        self.socket.write_all(&self.wbuf).await?;
+        // A client that stops reading must not pin this task: CLIENT KILL
+        // and the pub/sub queue overflow close it even mid-write.
+        let handle = self.session.handle.clone();
+        tokio::select! {
+            r = self.socket.write_all(&self.wbuf) => r?,
+            _ = handle.kill.notified() => {
+                return Err(std::io::Error::other("client killed while writing"));
+            }
+        }
         self.wbuf.clear();
         self.server
             .stats
@@ -174,11 +193,8 @@ impl Connection {
     }
 
     fn reply(&mut self, frame: Frame) {
-        if frame.is_error() {
-            self.server
-                .stats
-                .error_replies
-                .fetch_add(1, Ordering::Relaxed);
+        if let Frame::Error(text) = &frame {
+            self.server.stats.error_reply(text);
         }
         match self.session.reply_mode {
             ReplyMode::On => frame.encode(self.session.resp, &mut self.wbuf),
@@ -480,6 +496,18 @@ impl Connection {
                 out.push(data_replies.next().unwrap_or(Frame::Null));
             }
         }
+        // Each queued command counts as a call of its own (INFO
+        // commandstats, errorstats), as in Valkey; its time is EXEC's.
+        for (args, reply) in multi.queued.iter().zip(&out) {
+            if let Ok(r) = table().resolve(args) {
+                let st = &self.server.stats.commands[r.id];
+                st.calls.fetch_add(1, Ordering::Relaxed);
+                if let Frame::Error(text) = reply {
+                    st.failed.fetch_add(1, Ordering::Relaxed);
+                    self.server.stats.error_reply(text);
+                }
+            }
+        }
         Frame::Array(out)
     }
 
@@ -504,87 +532,6 @@ impl Connection {
             .watching
             .store(self.session.watched.len(), Ordering::Relaxed);
         Frame::ok()
-    }
-
-    fn subscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
-        let verb = ["subscribe", "psubscribe", "ssubscribe"][kind as usize];
-        for name in names {
-            if self.subs[kind as usize].insert(name.clone()) {
-                self.server.pubsub.subscribe(
-                    kind,
-                    name.clone(),
-                    Subscriber {
-                        tx: self.push_tx.clone(),
-                        client: self.session.handle.clone(),
-                    },
-                );
-            }
-            self.session.handle.subs[kind as usize]
-                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Bulk(name.clone()),
-                Frame::int(count),
-            ]));
-        }
-        None
-    }
-
-    fn unsubscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
-        let verb = ["unsubscribe", "punsubscribe", "sunsubscribe"][kind as usize];
-        let names: Vec<Bytes> = if names.is_empty() {
-            self.subs[kind as usize].iter().cloned().collect()
-        } else {
-            names.to_vec()
-        };
-        if names.is_empty() {
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Null,
-                Frame::int(count),
-            ]));
-        }
-        for name in names {
-            if self.subs[kind as usize].remove(&name) {
-                self.server
-                    .pubsub
-                    .unsubscribe(kind, &name, self.session.id());
-            }
-            self.session.handle.subs[kind as usize]
-                .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
-            self.reply(Frame::Push(vec![
-                Frame::bulk(verb),
-                Frame::Bulk(name),
-                Frame::int(count),
-            ]));
-        }
-        None
-    }
-
-    fn unsubscribe_all(&mut self) {
-        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            for name in std::mem::take(&mut self.subs[kind as usize]) {
-                self.server
-                    .pubsub
-                    .unsubscribe(kind, &name, self.session.id());
-            }
-            self.session.handle.subs[kind as usize].store(0, Ordering::Relaxed);
-        }
     }
 
     fn ping(&mut self, args: &[Bytes]) -> Frame {
