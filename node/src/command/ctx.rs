@@ -119,6 +119,14 @@ impl<'a> Ctx<'a> {
         c
     }
 
+    /// Replaces the random seed. Reads are not replicated, so the engine
+    /// gives each one a fresh seed (HRANDFIELD, SRANDMEMBER, RANDOMKEY
+    /// would otherwise draw the same "random" result every time).
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.rng = None;
+    }
+
     /// The record's random generator (seeded by the record).
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
         let seed = self.seed;

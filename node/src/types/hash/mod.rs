@@ -1,9 +1,17 @@
 //! Hashes: a small vector of field/value pairs (`listpack`) until it passes
 //! `hash-max-listpack-entries` or `hash-max-listpack-value`, then a
 //! [`Dict`] (`hashtable`). Like Valkey, a hash never converts back.
+//!
+//! The value type and the command table live here; [`commands`] holds the
+//! field reads and writes, [`random`] the commands that walk or sample a
+//! hash (HRANDFIELD, HSCAN).
+
+mod commands;
+mod random;
 
 use bytes::Bytes;
 
+use crate::command::{cmd, flags::*, CommandSpec, Handler};
 use crate::keyspace::{Dict, EncodingLimits};
 
 /// A hash value.
@@ -85,7 +93,8 @@ impl Hash {
         }
     }
 
-    fn convert(&mut self) {
+    /// Converts to the `hashtable` encoding (no-op when already there).
+    pub fn convert(&mut self) {
         if let Hash::Listpack(v) = self {
             let mut d = Dict::with_capacity(v.len() + 1);
             for (f, val) in v.drain(..) {
@@ -120,5 +129,86 @@ impl Hash {
     }
 }
 
-/// The commands of this type.
-pub const COMMANDS: &[crate::command::CommandSpec] = &[];
+/// The hash commands.
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd("hset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), Handler::Data(commands::hset)).doc(
+        "hash",
+        "Creates or modifies the value of a field in a hash.",
+        "2.0.0",
+    ),
+    cmd("hsetnx", 4, WRITE | DENYOOM | FAST, (1, 1, 1), Handler::Data(commands::hsetnx)).doc(
+        "hash",
+        "Sets the value of a field in a hash only when the field doesn't exist.",
+        "2.0.0",
+    ),
+    cmd("hget", 3, READONLY | FAST, (1, 1, 1), Handler::Data(commands::hget)).doc(
+        "hash",
+        "Returns the value of a field in a hash.",
+        "2.0.0",
+    ),
+    cmd("hmget", -3, READONLY | FAST, (1, 1, 1), Handler::Data(commands::hmget)).doc(
+        "hash",
+        "Returns the values of all fields in a hash.",
+        "2.0.0",
+    ),
+    cmd("hmset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), Handler::Data(commands::hmset)).doc(
+        "hash",
+        "Sets the values of multiple fields.",
+        "2.0.0",
+    ),
+    cmd("hdel", -3, WRITE | FAST, (1, 1, 1), Handler::Data(commands::hdel)).doc(
+        "hash",
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+        "2.0.0",
+    ),
+    cmd("hlen", 2, READONLY | FAST, (1, 1, 1), Handler::Data(commands::hlen)).doc(
+        "hash",
+        "Returns the number of fields in a hash.",
+        "2.0.0",
+    ),
+    cmd("hstrlen", 3, READONLY | FAST, (1, 1, 1), Handler::Data(commands::hstrlen)).doc(
+        "hash",
+        "Returns the length of the value of a field.",
+        "3.2.0",
+    ),
+    cmd("hexists", 3, READONLY | FAST, (1, 1, 1), Handler::Data(commands::hexists)).doc(
+        "hash",
+        "Determines whether a field exists in a hash.",
+        "2.0.0",
+    ),
+    cmd("hkeys", 2, READONLY, (1, 1, 1), Handler::Data(commands::hkeys)).doc(
+        "hash",
+        "Returns all fields in a hash.",
+        "2.0.0",
+    ),
+    cmd("hvals", 2, READONLY, (1, 1, 1), Handler::Data(commands::hvals)).doc(
+        "hash",
+        "Returns all values in a hash.",
+        "2.0.0",
+    ),
+    cmd("hgetall", 2, READONLY, (1, 1, 1), Handler::Data(commands::hgetall)).doc(
+        "hash",
+        "Returns all fields and values in a hash.",
+        "2.0.0",
+    ),
+    cmd("hincrby", 4, WRITE | DENYOOM | FAST, (1, 1, 1), Handler::Data(commands::hincrby)).doc(
+        "hash",
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+        "2.0.0",
+    ),
+    cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, (1, 1, 1), Handler::Data(commands::hincrbyfloat)).doc(
+        "hash",
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+        "2.6.0",
+    ),
+    cmd("hrandfield", -2, READONLY, (1, 1, 1), Handler::Data(random::hrandfield)).doc(
+        "hash",
+        "Returns one or more random fields from a hash.",
+        "6.2.0",
+    ),
+    cmd("hscan", -3, READONLY, (1, 1, 1), Handler::Data(random::hscan)).doc(
+        "hash",
+        "Iterates over fields and values of a hash.",
+        "2.8.0",
+    ),
+];
