@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{error, value, Node};
-use redis::Value::{self, Array, BulkString, Int, Nil};
+use redis::Value::{self, Array, BulkString, Int};
 
 fn s(x: &str) -> Value {
     BulkString(x.as_bytes().to_vec())

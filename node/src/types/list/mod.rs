@@ -24,7 +24,8 @@ use crate::util::parse_i64;
 #[derive(Debug, Clone, Default)]
 pub struct List {
     items: VecDeque<Bytes>,
-    /// Sum of element lengths, for the size-based listpack limit.
+    /// Sum of the elements' listpack entry sizes (see [`entry_size`]), for
+    /// the size-based listpack limit.
     bytes: usize,
     quicklist: bool,
 }
@@ -57,47 +58,47 @@ impl List {
 
     /// Pushes at the head.
     pub fn push_front(&mut self, v: Bytes) {
-        self.bytes += v.len();
+        self.bytes += entry_size(&v);
         self.items.push_front(v);
     }
 
     /// Pushes at the tail.
     pub fn push_back(&mut self, v: Bytes) {
-        self.bytes += v.len();
+        self.bytes += entry_size(&v);
         self.items.push_back(v);
     }
 
     /// Pops the head.
     pub fn pop_front(&mut self) -> Option<Bytes> {
         let v = self.items.pop_front()?;
-        self.bytes -= v.len();
+        self.bytes -= entry_size(&v);
         Some(v)
     }
 
     /// Pops the tail.
     pub fn pop_back(&mut self) -> Option<Bytes> {
         let v = self.items.pop_back()?;
-        self.bytes -= v.len();
+        self.bytes -= entry_size(&v);
         Some(v)
     }
 
     /// Replaces element `i`.
     pub fn set(&mut self, i: usize, v: Bytes) {
-        self.bytes += v.len();
+        self.bytes += entry_size(&v);
         let old = std::mem::replace(&mut self.items[i], v);
-        self.bytes -= old.len();
+        self.bytes -= entry_size(&old);
     }
 
     /// Inserts at position `i`.
     pub fn insert(&mut self, i: usize, v: Bytes) {
-        self.bytes += v.len();
+        self.bytes += entry_size(&v);
         self.items.insert(i, v);
     }
 
     /// Removes element `i`.
     pub fn remove(&mut self, i: usize) -> Option<Bytes> {
         let v = self.items.remove(i)?;
-        self.bytes -= v.len();
+        self.bytes -= entry_size(&v);
         Some(v)
     }
 
@@ -110,13 +111,13 @@ impl List {
         }
         self.items.truncate(end + 1);
         self.items.drain(..start);
-        self.bytes = self.items.iter().map(|b| b.len()).sum();
+        self.bytes = self.items.iter().map(|b| entry_size(b)).sum();
     }
 
     /// Keeps only the elements for which `keep` is true.
     pub fn retain(&mut self, mut keep: impl FnMut(&Bytes) -> bool) {
         self.items.retain(|b| keep(b));
-        self.bytes = self.items.iter().map(|b| b.len()).sum();
+        self.bytes = self.items.iter().map(|b| entry_size(b)).sum();
     }
 
     /// Removes up to `count` elements equal to `elem` (LREM): from the head
@@ -160,16 +161,21 @@ impl List {
         self.items.iter().position(|b| b.as_ref() == elem)
     }
 
+    /// True when the list fits one listpack node under `list-max-listpack-size`
+    /// with the limits divided by `factor` (2 when checking whether to
+    /// shrink back, Valkey's hysteresis).
     fn fits_listpack(&self, limits: &EncodingLimits, factor: usize) -> bool {
         let limit = limits.list_max_listpack_size;
+        let size = LISTPACK_OVERHEAD + self.bytes;
         if limit >= 0 {
-            self.items.len() * factor <= limit as usize
+            // A count limit (0 means 1), plus an 8 KiB safety limit on growth.
+            let count = (limit as usize).max(1);
+            self.items.len() * factor <= count && (factor > 1 || size <= SIZE_SAFETY_LIMIT)
         } else {
             // -1..-5 → 4, 8, 16, 32, 64 KiB, as Valkey's size classes.
             let class = (-limit).clamp(1, 5) as u32;
             let max = 4096usize << (class - 1);
-            // Approximate listpack bytes: payload plus ~2 bytes per entry header.
-            (self.bytes + self.items.len() * 2 + 7) * factor <= max
+            size * factor <= max
         }
     }
 
@@ -190,6 +196,38 @@ impl List {
             "listpack"
         }
     }
+}
+
+/// Listpack header (total bytes, count) plus its end byte.
+const LISTPACK_OVERHEAD: usize = 7;
+
+/// Valkey's size cap on a count-limited listpack node.
+const SIZE_SAFETY_LIMIT: usize = 8192;
+
+/// Bytes one element takes in a listpack: its encoding header and payload
+/// (integers are stored compactly), plus the back-length that lets the
+/// listpack be walked backwards. This keeps the size-based conversion to
+/// `quicklist` close to where Valkey makes it.
+fn entry_size(v: &[u8]) -> usize {
+    let body = match parse_i64(v) {
+        Some(n) if (0..=127).contains(&n) => 1,
+        Some(n) if (-4096..4096).contains(&n) => 2,
+        Some(n) if i16::try_from(n).is_ok() => 3,
+        Some(n) if (-(1 << 23)..(1 << 23)).contains(&n) => 4,
+        Some(n) if i32::try_from(n).is_ok() => 5,
+        Some(_) => 9,
+        None if v.len() < 64 => 1 + v.len(),
+        None if v.len() < 4096 => 2 + v.len(),
+        None => 5 + v.len(),
+    };
+    let back = match body {
+        0..=127 => 1,
+        128..=16383 => 2,
+        16384..=2097151 => 3,
+        2097152..=268435455 => 4,
+        _ => 5,
+    };
+    body + back
 }
 
 /// Which end of a list an operation works on.
@@ -389,3 +427,95 @@ pub const COMMANDS: &[CommandSpec] = &[
             "7.0.0",
         ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list_of(items: &[&str]) -> List {
+        let mut l = List::new();
+        for i in items {
+            l.push_back(Bytes::copy_from_slice(i.as_bytes()));
+        }
+        l
+    }
+
+    #[test]
+    fn listpack_entry_sizes() {
+        assert_eq!(entry_size(b"5"), 2);
+        assert_eq!(entry_size(b"-1"), 3);
+        assert_eq!(entry_size(b"1000"), 3);
+        assert_eq!(entry_size(b"100000"), 5);
+        assert_eq!(entry_size(b"9223372036854775807"), 10);
+        assert_eq!(entry_size(b"hello"), 7);
+        assert_eq!(entry_size(&[b'x'; 100]), 103);
+        assert_eq!(entry_size(&[b'x'; 5000]), 5007);
+    }
+
+    #[test]
+    fn size_limit_converts_with_hysteresis() {
+        let limits = EncodingLimits::default(); // -2: 8 KiB
+        let mut l = list_of(&["a", "b"]);
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "listpack");
+        l.push_back(Bytes::from(vec![b'x'; 8192]));
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop_back();
+        l.push_back(Bytes::from(vec![b'x'; 5000]));
+        l.update_encoding(&limits);
+        // Fits 8 KiB but not half of it: stays a quicklist.
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop_back();
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "listpack");
+    }
+
+    #[test]
+    fn count_limit_converts_with_hysteresis() {
+        let limits = EncodingLimits {
+            list_max_listpack_size: 4,
+            ..EncodingLimits::default()
+        };
+        let mut l = list_of(&["1", "2", "3", "4"]);
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "listpack");
+        l.push_back(Bytes::from_static(b"5"));
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop_back();
+        l.pop_back();
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "quicklist");
+        l.pop_back();
+        l.update_encoding(&limits);
+        assert_eq!(l.encoding(), "listpack");
+    }
+
+    #[test]
+    fn ranges_normalise_like_valkey() {
+        assert_eq!(normalise_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(normalise_range(-100, 100, 5), Some((0, 4)));
+        assert_eq!(normalise_range(3, 1, 5), None);
+        assert_eq!(normalise_range(5, 10, 5), None);
+        assert_eq!(normalise_range(-2, -1, 5), Some((3, 4)));
+        assert_eq!(normalise_range(0, 0, 0), None);
+        assert_eq!(normalise_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    }
+
+    #[test]
+    fn remove_matching_by_direction() {
+        let items = ["a", "b", "a", "c", "a"];
+        let mut l = list_of(&items);
+        assert_eq!(l.remove_matching(b"a", 2), 2);
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec!["b", "c", "a"]);
+        let mut l = list_of(&items);
+        assert_eq!(l.remove_matching(b"a", -2), 2);
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec!["a", "b", "c"]);
+        let mut l = list_of(&items);
+        assert_eq!(l.remove_matching(b"a", 0), 3);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.remove_matching(b"z", 0), 0);
+        assert_eq!(l.bytes, entry_size(b"b") + entry_size(b"c"));
+    }
+}
