@@ -224,6 +224,7 @@ impl HistoryGen {
             time_ms: self.time_ms,
             seed: self.rng.gen(),
             resp3: self.rng.gen_bool(0.3),
+            retry: self.rng.gen_bool(0.05),
             op,
         }
     }

@@ -56,6 +56,7 @@ impl Engine {
             seed: rand::thread_rng().gen(),
             resp3,
             op,
+            retry: false,
         }
     }
 

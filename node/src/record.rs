@@ -56,6 +56,8 @@ pub struct Record {
     pub resp3: bool,
     /// The operation.
     pub op: Op,
+    /// A blocked command run again after a wake-up (see `Ctx::retry`).
+    pub retry: bool,
 }
 
 /// The result of applying a record.
@@ -75,6 +77,7 @@ pub struct Applied {
 pub fn apply(ks: &mut Keyspace, rec: &Record) -> Applied {
     ks.seq += 1;
     let mut ctx = Ctx::for_write(ks, rec.db, rec.time_ms, rec.seed, rec.resp3);
+    ctx.retry = rec.retry;
     let reply = match &rec.op {
         Op::Command(args) => Some(run(&mut ctx, args)),
         Op::Exec { commands, watched } => {

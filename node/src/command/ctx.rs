@@ -32,6 +32,11 @@ pub struct Ctx<'a> {
     pub may_block: bool,
     /// Set by a blocking command that found nothing to take.
     pub blocked: bool,
+    /// True when a blocked command runs again after one of its keys
+    /// changed. Valkey serves a blocked client only once a key holds the
+    /// type it waits for, so such a retry keeps waiting (instead of
+    /// failing with WRONGTYPE) while none does.
+    pub retry: bool,
     /// Read path: keys found expired, to be deleted by a record.
     pub expired: Vec<(usize, Bytes)>,
     /// Keys whose value changed (wake blocked clients).
@@ -99,6 +104,7 @@ impl<'a> Ctx<'a> {
             resp3,
             may_block: true,
             blocked: false,
+            retry: false,
             expired: Vec::new(),
             touched: Vec::new(),
             seed,
@@ -344,4 +350,6 @@ impl<'a> Ctx<'a> {
 // (a null array for the BLPOP family, a null bulk for BLMOVE). The
 // connection then waits for one of the command's keys to change and
 // submits the command again. Inside EXEC `may_block` is false and the
-// handler returns that timeout reply at once, as Valkey does.
+// handler returns that timeout reply at once, as Valkey does. A retry has
+// `ctx.retry` set: a handler keeps waiting (blocked again) unless one of its
+// keys holds the type it pops from.

@@ -26,7 +26,7 @@ use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
 use crate::pubsub::{self, Kind};
-use crate::record::Op;
+use crate::record::{Op, Record};
 use crate::resp::{Frame, ParseLimits, RequestParser};
 
 /// What the loop does after a command.
@@ -385,7 +385,10 @@ impl Connection {
         let handle = self.session.handle.clone();
         let reply = loop {
             let woken = waiter.notified();
-            let applied = engine.submit(record());
+            let applied = engine.submit(Record {
+                retry: true,
+                ..record()
+            });
             if !applied.blocked {
                 break applied.reply.unwrap_or(Frame::Null);
             }
