@@ -43,7 +43,13 @@ fn score_end(s: &[u8]) -> Option<(f64, bool)> {
     if rest.is_empty() {
         return Some((0.0, ex));
     }
-    parse_f64(rest).map(|v| (v, ex))
+    // Unlike score arguments, range ends take strtod's out-of-range
+    // results ("1e400" is +inf) as Valkey does not check ERANGE here.
+    let v = parse_f64(rest).or_else(|| {
+        let v = std::str::from_utf8(rest).ok()?.parse::<f64>().ok()?;
+        (v.is_infinite() || v == 0.0).then_some(v)
+    })?;
+    Some((v, ex))
 }
 
 impl ScoreRange {
@@ -223,6 +229,7 @@ mod tests {
             assert!(ScoreRange::parse(bad, b"1").is_err(), "{bad:?}");
         }
         assert_eq!(ScoreRange::parse(b"(", b"1").unwrap().min, 0.0);
+        assert_eq!(ScoreRange::parse(b"-1e400", b"1").unwrap().min, f64::NEG_INFINITY);
     }
 
     #[test]
