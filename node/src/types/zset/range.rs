@@ -229,7 +229,10 @@ mod tests {
             assert!(ScoreRange::parse(bad, b"1").is_err(), "{bad:?}");
         }
         assert_eq!(ScoreRange::parse(b"(", b"1").unwrap().min, 0.0);
-        assert_eq!(ScoreRange::parse(b"-1e400", b"1").unwrap().min, f64::NEG_INFINITY);
+        assert_eq!(
+            ScoreRange::parse(b"-1e400", b"1").unwrap().min,
+            f64::NEG_INFINITY
+        );
     }
 
     #[test]
