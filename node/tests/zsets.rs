@@ -90,10 +90,16 @@ impl Conn {
         self.cmd(&args)
     }
 
+    /// Sends a command line without reading the reply (blocking commands).
+    fn q_send(&mut self, line: &str) {
+        let args: Vec<&str> = line.split(' ').collect();
+        self.send(&args);
+    }
+
     /// True when no reply arrives within `d`.
     fn silent_for(&mut self, d: Duration) -> bool {
         self.w.set_read_timeout(Some(d)).unwrap();
-        let quiet = matches!(self.r.fill_buf(), Err(_)) || self.r.buffer().is_empty();
+        let quiet = self.r.fill_buf().is_err() || self.r.buffer().is_empty();
         self.w
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -575,13 +581,6 @@ fn blocking_pops() {
         c.q("BZMPOP 0 1 z"),
         "-ERR wrong number of arguments for 'bzmpop' command"
     );
-}
-
-impl Conn {
-    fn q_send(&mut self, line: &str) {
-        let args: Vec<&str> = line.split(' ').collect();
-        self.send(&args);
-    }
 }
 
 #[test]
