@@ -54,7 +54,17 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
             }
         }
         rest if rest.starts_with("nan") || rest.starts_with("inf") => return None,
-        _ => text.parse::<f64>().ok()?,
+        rest => {
+            let v = text.parse::<f64>().ok()?;
+            // strtod's ERANGE, which Valkey rejects: a finite text that
+            // overflows ("1e400"), or nonzero digits that underflow to 0.
+            let mantissa = rest.split(['e', 'E']).next().unwrap_or("");
+            if v.is_infinite() || (v == 0.0 && mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c)))
+            {
+                return None;
+            }
+            v
+        }
     };
     if v.is_nan() {
         None
@@ -307,6 +317,11 @@ mod tests {
         assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"-1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e-400"), Some(0.0));
+        assert_eq!(parse_f64(b"1e308"), Some(1e308));
     }
 
     #[test]
