@@ -1,6 +1,7 @@
 //! Group-commit benchmark: append-to-durable throughput and latency for 1, 8
 //! and 64 groups, against the raw floor of the same disk (4 KiB write +
-//! fdatasync in a loop).
+//! fdatasync in a loop). A few rows are then repeated with the writer's hold
+//! on and off (`group_commit_hold = 0`), interleaved, for comparison.
 //!
 //! Run: `cargo bench -p raft-log --bench wal -- [DIR] [SECONDS]`
 //! DIR defaults to `target/raft-log-bench` (must not be tmpfs).
@@ -69,18 +70,25 @@ struct Row {
     groups: u64,
     size: usize,
     in_flight: usize,
+    hold: f64,
     rate: f64,
     p50: f64,
     p99: f64,
     per_sync: f64,
+    held_per_sync: f64,
 }
 
 /// Each group appends one entry per append, keeping `in_flight` appends
 /// outstanding (1 = openraft 0.9's wait-for-flush-then-continue).
-fn run(dir: &Path, groups: u64, size: usize, in_flight: usize, secs: f64) -> Row {
+/// `hold` is `Options::group_commit_hold`.
+fn run(dir: &Path, groups: u64, size: usize, in_flight: usize, hold: f64, secs: f64) -> Row {
     let sub = dir.join(format!("wal-{groups}-{size}-{in_flight}"));
     let _ = std::fs::remove_dir_all(&sub);
-    let store = LogStore::open(&sub, Options::default()).expect("open");
+    let opts = Options {
+        group_commit_hold: hold,
+        ..Options::default()
+    };
+    let store = LogStore::open(&sub, opts).expect("open");
     let before = store.stats();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -135,10 +143,12 @@ fn run(dir: &Path, groups: u64, size: usize, in_flight: usize, secs: f64) -> Row
         groups,
         size,
         in_flight,
+        hold,
         rate: lat.len() as f64 / elapsed,
         p50: pct(&lat, 0.5),
         p99: pct(&lat, 0.99),
         per_sync: lat.len() as f64 / syncs as f64,
+        held_per_sync: (after.held - before.held).as_micros() as f64 / syncs as f64,
     };
     drop(store);
     let _ = std::fs::remove_dir_all(&sub);
@@ -172,25 +182,38 @@ fn main() {
         "raw floor: 4 KiB write + fdatasync: {raw:.0}/s, p50 {raw50:.0} µs, p99 {raw99:.0} µs\n"
     );
 
-    println!("| groups | entry | in flight/group | appends/s | p50 µs | p99 µs | entries/fsync | rate / (raw × entries/fsync) |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| groups | entry | in flight/group | hold | appends/s | p50 µs | p99 µs | entries/fsync | held µs/fsync | rate / (raw × entries/fsync) |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let print = |r: Row| {
+        println!(
+            "| {} | {} B | {} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.2} |",
+            r.groups,
+            r.size,
+            r.in_flight,
+            r.hold,
+            r.rate,
+            r.p50,
+            r.p99,
+            r.per_sync,
+            r.held_per_sync,
+            r.rate / (raw * r.per_sync)
+        );
+        std::io::stdout().flush().ok();
+    };
+    let default_hold = Options::default().group_commit_hold;
     for in_flight in [1usize, 8] {
         for size in [100usize, 1024] {
             for groups in [1u64, 8, 64] {
-                let r = run(&dir, groups, size, in_flight, secs);
-                println!(
-                    "| {} | {} B | {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} |",
-                    r.groups,
-                    r.size,
-                    r.in_flight,
-                    r.rate,
-                    r.p50,
-                    r.p99,
-                    r.per_sync,
-                    r.rate / (raw * r.per_sync)
-                );
-                std::io::stdout().flush().ok();
+                print(run(&dir, groups, size, in_flight, default_hold, secs));
             }
+        }
+    }
+    // Hold on against hold off, back to back and twice, so the load of a
+    // shared machine drifts over both alike.
+    println!("\nhold on vs off, interleaved:\n");
+    for (groups, in_flight) in [(64u64, 1usize), (8, 1), (64, 8)] {
+        for hold in [default_hold, 0.0, default_hold, 0.0] {
+            print(run(&dir, groups, 100, in_flight, hold, secs));
         }
     }
 }

@@ -155,8 +155,11 @@ where
         inner
             .mem
             .evict(self.group, keep, |loc| Inner::is_written(written, loc));
+        let wake = inner.queue.done.len() >= inner.wake_at;
         drop(inner);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         Ok(())
     }
 

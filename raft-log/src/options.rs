@@ -31,6 +31,14 @@ pub struct Options {
     /// is compacted: its live records are rewritten at the head, then it is
     /// deleted. Bounds disk use to about `1 / fraction` × live data.
     pub compact_below: f64,
+    /// Group-commit hold, as a fraction of the moving-average fdatasync time.
+    /// After a synced batch releases more than one appender, the writer may
+    /// keep the next batch open for at most this long, waiting for those
+    /// appenders to append again (it stops the moment they all have). A batch
+    /// that released one appender is never held, so a lone group's latency is
+    /// unchanged. 0 disables holding; values above 1 count as 1. See
+    /// `writer.rs` and docs/raft-log.md.
+    pub group_commit_hold: f64,
 }
 
 impl Default for Options {
@@ -40,6 +48,7 @@ impl Default for Options {
             segment_bytes: 64 << 20,
             cache_entries_per_group: 4096,
             compact_below: 0.5,
+            group_commit_hold: 0.25,
         }
     }
 }

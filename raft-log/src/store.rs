@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -66,6 +67,9 @@ pub struct Stats {
     pub segments_deleted: u64,
     /// Records rewritten by compaction.
     pub records_compacted: u64,
+    /// Time the writer held a batch open waiting for released appenders to
+    /// come back (see `Options::group_commit_hold`).
+    pub held: Duration,
 }
 
 /// State behind the store mutex.
@@ -81,6 +85,10 @@ pub(crate) struct Inner {
     pub shutdown: bool,
     /// Some purge or truncate freed space: the writer should look at segments.
     pub gc_wanted: bool,
+    /// Appenders wake the writer only once this many completions are queued
+    /// (0 = always). The writer raises it while holding a batch open, so the
+    /// returning appenders do not wake it one by one.
+    pub wake_at: usize,
     pub stats: Stats,
 }
 
@@ -416,6 +424,7 @@ impl LogStore {
                 fatal: None,
                 shutdown: false,
                 gc_wanted: true,
+                wake_at: 0,
                 stats: Stats::default(),
             }),
             wake: Condvar::new(),

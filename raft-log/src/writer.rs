@@ -8,6 +8,20 @@
 //! load, appends pile up while the previous fdatasync runs, so batches grow by
 //! themselves to whatever the disk's sync latency lets accumulate.
 //!
+//! The hold. With openraft 0.9 each group has one append in flight and appends
+//! again only after its callback. Left alone, G such groups split into two
+//! cohorts of G/2: one is in fdatasync while the other queues, and neither
+//! ever catches up with the other (each batch finds exactly as many queued as
+//! it released). So after a synced batch that released `n > 1` completions,
+//! with `q` already queued, the writer holds the next batch open until
+//! `q + n` completions are queued (every appender it just released is back)
+//! or `group_commit_hold` × the moving-average fdatasync time has passed,
+//! whichever is first. The cohorts merge into one batch of G. This is never
+//! a wait "while nothing is in flight": the appenders just released are on
+//! their way back, and the wait is bounded by a fraction of one fdatasync.
+//! A batch that released one completion is never held, so one group sees the
+//! plain fdatasync latency.
+//!
 //! An I/O error here is fatal: the store is poisoned, every waiting completion
 //! gets the error, and later calls are refused. After a failed fsync the kernel
 //! may already have dropped the dirty pages, so retrying could report success
@@ -47,11 +61,19 @@ impl Files {
     }
 }
 
+/// Weight of the newest sample in the moving-average fdatasync time.
+const SYNC_AVG_WEIGHT: f64 = 1.0 / 8.0;
+
 /// Runs until the store shuts down (or fails and shuts down).
 pub(crate) fn run(shared: Arc<Shared>) {
     let mode = shared.opts.sync;
     let mut files = Files::default();
     let mut last_sync = Instant::now();
+    // Moving average of fdatasync time, in seconds (0 until the first sync).
+    let mut sync_avg = 0.0f64;
+    // Set after a batch released several appenders: hold the next batch until
+    // this many completions are queued, or until the deadline (module docs).
+    let mut hold: Option<(usize, Instant)> = None;
     loop {
         let mut batch = {
             let mut inner = shared.inner.lock();
@@ -83,6 +105,21 @@ pub(crate) fn run(shared: Arc<Shared>) {
                         continue;
                     }
                 }
+                if let Some((target, deadline)) = hold {
+                    if inner.queue.done.len() < target
+                        && !inner.shutdown
+                        && Instant::now() < deadline
+                    {
+                        // Appenders notify only once `target` are queued.
+                        inner.wake_at = target;
+                        let t = Instant::now();
+                        shared.wake.wait_until(&mut inner, deadline);
+                        inner.stats.held += t.elapsed();
+                        inner.wake_at = 0;
+                        continue;
+                    }
+                    hold = None;
+                }
                 if !inner.queue.is_empty() {
                     break;
                 }
@@ -111,10 +148,23 @@ pub(crate) fn run(shared: Arc<Shared>) {
         };
 
         let result = write_batch(&shared, &mut batch, &mut files, mode, &mut last_sync);
+        let released = batch.done.len();
+        let mut hold_target = None;
         {
             let mut inner = shared.inner.lock();
             match &result {
-                Ok((bytes, synced)) => {
+                Ok((bytes, synced, sync_time)) => {
+                    if let Some(t) = sync_time {
+                        let t = t.as_secs_f64();
+                        sync_avg = if sync_avg == 0.0 {
+                            t
+                        } else {
+                            sync_avg + (t - sync_avg) * SYNC_AVG_WEIGHT
+                        };
+                        if released > 1 {
+                            hold_target = Some(inner.queue.done.len() + released);
+                        }
+                    }
                     if let Some((seg, off, buf)) = batch.chunks.last() {
                         inner.written = (*seg, off + buf.len() as u64);
                     }
@@ -136,18 +186,31 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
             });
         }
+        // The hold window opens once the released appenders can act.
+        // NaN or negative means 0; more than one fdatasync is never useful.
+        let hold_opt = shared.opts.group_commit_hold;
+        let fraction = if hold_opt.is_nan() {
+            0.0
+        } else {
+            hold_opt.clamp(0.0, 1.0)
+        };
+        let max_hold = Duration::from_secs_f64(sync_avg * fraction);
+        hold = hold_target
+            .filter(|_| !max_hold.is_zero())
+            .map(|target| (target, Instant::now() + max_hold));
     }
 }
 
 /// Writes one batch, syncs it as the mode asks, then deletes the segments the
-/// batch retired. Returns bytes written and whether it synced.
+/// batch retired. Returns bytes written, whether it synced, and how long the
+/// batch's own fdatasync took (if it made one).
 fn write_batch(
     shared: &Shared,
     batch: &mut Queue,
     files: &mut Files,
     mode: SyncMode,
     last_sync: &mut Instant,
-) -> io::Result<(u64, bool)> {
+) -> io::Result<(u64, bool, Option<Duration>)> {
     let mut bytes = 0;
     let mut switched = false;
     let synced_any = &mut switched;
@@ -185,9 +248,15 @@ fn write_batch(
     } || batch.force_sync
         || !batch.deletes.is_empty();
     let synced = (sync && !files.unsynced.is_empty()) || switched;
+    let mut sync_time = None;
     if sync {
+        let t = Instant::now();
+        let had_data = !files.unsynced.is_empty();
         files.sync()?;
         *last_sync = Instant::now();
+        if had_data {
+            sync_time = Some(t.elapsed());
+        }
     }
     if batch.new_segment {
         shared.env.sync_dir(&shared.dir)?;
@@ -200,5 +269,5 @@ fn write_batch(
         }
         shared.env.sync_dir(&shared.dir)?;
     }
-    Ok((bytes, synced))
+    Ok((bytes, synced, sync_time))
 }

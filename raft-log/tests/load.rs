@@ -4,6 +4,7 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{ent, lid, TC};
 use openraft::storage::RaftLogStorage;
@@ -92,6 +93,88 @@ fn sixty_four_groups_append_concurrently() {
             );
         }
     }
+}
+
+/// Each group appends one entry, waits for its callback, appends again.
+/// Returns the store's stats for those appends only.
+fn one_in_flight(store: &LogStore, groups: u64, rounds: u64) -> raft_log::Stats {
+    store.flush().unwrap();
+    let before = store.stats();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..groups)
+        .map(|g| {
+            let log: GroupLog<TC> = store.group(g).unwrap();
+            rt.spawn(async move {
+                for i in 1..=rounds {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    log.append_with([ent(1, i, "x")], move |r| {
+                        let _ = tx.send(r.is_ok());
+                    })
+                    .unwrap();
+                    assert!(rx.await.unwrap(), "group {g} append {i} failed");
+                }
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for t in tasks {
+            t.await.expect("task");
+        }
+    });
+    let after = store.stats();
+    assert_eq!(after.completions - before.completions, groups * rounds);
+    raft_log::Stats {
+        syncs: after.syncs - before.syncs,
+        completions: after.completions - before.completions,
+        held: after.held - before.held,
+        ..after
+    }
+}
+
+/// openraft 0.9 semantics: 64 groups, each with one append in flight, the
+/// next issued only after the previous one's callback. Without the writer's
+/// hold they settle into two halves that take turns (32 per fdatasync); with
+/// it, one fdatasync covers (nearly) all 64. The simulated fdatasync takes
+/// 10 ms, so the hold may last 2.5 ms: ample time for 64 tasks to re-append
+/// even on a loaded machine, and a round that misses it only costs one
+/// smaller batch (the next hold waits for everyone again).
+#[test]
+fn one_append_in_flight_per_group_fills_batches_of_sixty_four() {
+    let env = MemEnv::new();
+    env.set_sync_latency(Duration::from_millis(10));
+    let store =
+        LogStore::open_with_env(Arc::new(env), Path::new("/wal"), Options::default()).unwrap();
+    let s = one_in_flight(&store, GROUPS, 40);
+    let per_sync = s.completions as f64 / s.syncs.max(1) as f64;
+    println!(
+        "{} appends, {} fdatasyncs: {per_sync:.1} per fdatasync; held {:?} in all",
+        s.completions, s.syncs, s.held
+    );
+    assert!(
+        per_sync >= 50.0,
+        "{per_sync:.1} appends per fdatasync at 64 groups x 1 in flight (want >= 50)"
+    );
+}
+
+/// A lone group is never held: after a batch that released one appender the
+/// writer goes straight back to waiting for work, so one group's latency is
+/// the plain fdatasync latency.
+#[test]
+fn a_single_group_is_never_held() {
+    let env = MemEnv::new();
+    env.set_sync_latency(Duration::from_millis(1));
+    let store =
+        LogStore::open_with_env(Arc::new(env), Path::new("/wal"), Options::default()).unwrap();
+    let s = one_in_flight(&store, 1, 50);
+    assert_eq!(s.syncs, 50, "one fdatasync per append");
+    assert_eq!(
+        s.held,
+        Duration::ZERO,
+        "the writer held a batch for one group"
+    );
 }
 
 /// After purges, disk use comes back to within one segment of the live

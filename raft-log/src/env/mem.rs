@@ -5,7 +5,8 @@
 //! keeps only the durable images. Faults can be armed: the next `sync_data`
 //! fails, writes beyond a byte quota fail with ENOSPC after writing the part
 //! that fits (a torn write), and every write since a mark is logged so a test
-//! can rebuild the disk cut at any byte of it.
+//! can rebuild the disk cut at any byte of it. `sync_data` can be given a
+//! latency, to model a real disk's fdatasync for group-commit tests.
 //!
 //! Directory operations (create, remove) are taken as durable at once; the
 //! log syncs its directory anyway, and the interesting failures are in data.
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -43,6 +45,8 @@ struct Faults {
     /// Bytes that may still be written before ENOSPC; `None` is unlimited.
     space_left: Option<u64>,
     log: Option<Vec<WriteOp>>,
+    /// How long every `sync_data` takes (a simulated device latency).
+    sync_latency: Duration,
 }
 
 #[derive(Default)]
@@ -125,6 +129,12 @@ impl MemEnv {
     /// fits is written first, as a real disk filling up does).
     pub fn space_left(&self, bytes: u64) {
         self.disk.lock().faults.space_left = Some(bytes);
+    }
+
+    /// Every later `sync_data` takes `latency` (slept outside any lock, as a
+    /// device would take it), like a real disk's fdatasync.
+    pub fn set_sync_latency(&self, latency: Duration) {
+        self.disk.lock().faults.sync_latency = latency;
     }
 
     /// Starts logging every write (clears an earlier log).
@@ -218,6 +228,10 @@ impl LogFile for MemFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
+        let latency = self.disk.lock().faults.sync_latency;
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
         let mut d = self.disk.lock();
         if d.faults.crashed {
             return Err(crashed_err());
