@@ -78,7 +78,6 @@ impl Engine {
         let (reply, db_after, expired) = {
             let mut ks = self.keyspace.lock();
             let mut ctx = Ctx::for_read(&mut ks, db, unix_ms(), resp3);
-            ctx.reseed(rand::thread_rng().gen());
             let reply = f(&mut ctx, args);
             (reply, ctx.db, std::mem::take(&mut ctx.expired))
         };

@@ -120,14 +120,6 @@ impl<'a> Ctx<'a> {
         c
     }
 
-    /// Gives a read its own seed: a read is not replicated, so it need not
-    /// be reproducible, and with the fixed seed of [`Ctx::for_read`] every
-    /// ZRANDMEMBER/SRANDMEMBER/HRANDFIELD would draw the same members.
-    pub fn reseed(&mut self, seed: u64) {
-        self.seed = seed;
-        self.rng = None;
-    }
-
     /// The record's random generator (seeded by the record).
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
         let seed = self.seed;
