@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod render;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
