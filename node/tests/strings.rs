@@ -17,14 +17,9 @@ fn enc(c: &mut redis::Connection, key: &str) -> Value {
     q(c, &["OBJECT", "ENCODING", key])
 }
 
-/// Creates a list at `key` if the list commands are available (they live
-/// in another family); false otherwise.
-fn make_list(c: &mut redis::Connection, key: &str) -> bool {
-    redis::cmd("RPUSH")
-        .arg(key)
-        .arg("x")
-        .query::<Value>(c)
-        .is_ok()
+/// Creates a list at `key` (for the WRONGTYPE paths).
+fn make_list(c: &mut redis::Connection, key: &str) {
+    assert_eq!(q(c, &["RPUSH", key, "x"]), Value::Int(1));
 }
 
 #[test]
@@ -121,16 +116,15 @@ fn get_set_and_options() {
         error(&mut c, &["GET", "a", "b"]),
         "ERR wrong number of arguments for 'get' command"
     );
-    if make_list(&mut c, "list") {
-        let wt = "WRONGTYPE Operation against a key holding the wrong kind of value";
-        assert_eq!(error(&mut c, &["GET", "list"]), wt);
-        assert_eq!(error(&mut c, &["SET", "list", "v", "GET"]), wt);
-        assert_eq!(
-            q(&mut c, &["TYPE", "list"]),
-            Value::SimpleString("list".into())
-        );
-        assert_eq!(q(&mut c, &["SET", "list", "v"]), Value::Okay);
-    }
+    make_list(&mut c, "list");
+    let wt = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    assert_eq!(error(&mut c, &["GET", "list"]), wt);
+    assert_eq!(error(&mut c, &["SET", "list", "v", "GET"]), wt);
+    assert_eq!(
+        q(&mut c, &["TYPE", "list"]),
+        Value::SimpleString("list".into())
+    );
+    assert_eq!(q(&mut c, &["SET", "list", "v"]), Value::Okay);
 }
 
 #[test]
@@ -547,21 +541,35 @@ fn lcs_replies() {
         error(&mut c, &["LCS", "a"]),
         "ERR wrong number of arguments for 'lcs' command"
     );
-    if make_list(&mut c, "list") {
-        assert_eq!(
-            error(&mut c, &["LCS", "a", "list"]),
-            "ERR The specified keys must contain string values"
-        );
-    }
+    make_list(&mut c, "list");
+    assert_eq!(
+        error(&mut c, &["LCS", "a", "list"]),
+        "ERR The specified keys must contain string values"
+    );
     // RESP3: IDX is a map.
     let mut raw = node.raw();
-    raw.send(b"HELLO 3\r\n");
-    let _ = raw.read_n(1);
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    let mut drain = [0u8; 4096];
-    let _ = std::io::Read::read(&mut raw.s, &mut drain);
+    raw.hello3();
     raw.roundtrip(
         b"LCS a b IDX MINMATCHLEN 4\r\n",
         b"%2\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n$3\r\nlen\r\n:6\r\n",
+    );
+}
+
+#[test]
+fn delifeq_releases_only_a_matching_lock() {
+    let node = Node::start();
+    let mut c = node.client();
+    assert_eq!(q(&mut c, &["SET", "lock", "tok"]), Value::Okay);
+    assert_eq!(q(&mut c, &["DELIFEQ", "lock", "other"]), Value::Int(0));
+    assert_eq!(q(&mut c, &["DELIFEQ", "lock", "tok"]), Value::Int(1));
+    assert_eq!(q(&mut c, &["DELIFEQ", "lock", "tok"]), Value::Int(0));
+    make_list(&mut c, "list");
+    assert_eq!(
+        error(&mut c, &["DELIFEQ", "list", "x"]),
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(
+        error(&mut c, &["DELIFEQ", "lock"]),
+        "ERR wrong number of arguments for 'delifeq' command"
     );
 }

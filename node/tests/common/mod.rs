@@ -187,6 +187,19 @@ impl Raw {
         );
     }
 
+    /// Switches to RESP3 and consumes the HELLO reply (its length varies
+    /// with the client id): a PING after it marks where the reply ends.
+    pub fn hello3(&mut self) {
+        self.send(b"HELLO 3\r\nPING\r\n");
+        let mut got = Vec::new();
+        let mut b = [0u8; 4096];
+        while !got.ends_with(b"+PONG\r\n") {
+            let n = self.s.read(&mut b).expect("HELLO 3 reply");
+            assert!(n > 0, "connection closed during HELLO 3");
+            got.extend_from_slice(&b[..n]);
+        }
+    }
+
     /// True when the server closed the connection (EOF within 10 s).
     pub fn closed(&mut self) -> bool {
         let mut b = [0u8; 1024];

@@ -272,6 +272,20 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     bulk_or_null(old)
 }
 
+/// DELIFEQ key value (Valkey 9): deletes the key only while it holds exactly
+/// `value` — the lock-release pattern without a script.
+fn delifeq(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    match get_str(ctx, &args[1]) {
+        Ok(Some(v)) if v == args[2] => {
+            ctx.delete(&args[1]);
+            ctx.dirty(1);
+            Frame::Integer(1)
+        }
+        Ok(_) => Frame::Integer(0),
+        Err(e) => e,
+    }
+}
+
 /// GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]
 fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let o = match parse_ext(args, 2, false) {
@@ -356,6 +370,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("string", "Returns the previous string value of a key after setting it to a new value.", "1.0.0"),
     cmd("getdel", 2, WRITE | FAST, (1, 1, 1), Handler::Data(getdel))
         .doc("string", "Returns the string value of a key after deleting the key.", "6.2.0"),
+    cmd("delifeq", 3, WRITE | FAST, (1, 1, 1), Handler::Data(delifeq))
+        .doc("string", "Deletes the key if its value matches the given string.", "9.0.0"),
     cmd("getex", -2, WRITE | FAST, (1, 1, 1), Handler::Data(getex))
         .doc("string", "Returns the string value of a key after setting its expiration time.", "6.2.0"),
     cmd("mget", -2, READONLY | FAST, (1, -1, 1), Handler::Data(mget))
