@@ -149,6 +149,14 @@ compat_cli() {
   return "$rc"
 }
 
+compat_benchmark() {
+  local rc=0
+  SLOTRAFT_HOST=127.0.0.1 SLOTRAFT_PORT="$SERVER_PORT" \
+    fg_run timeout 900 "$ROOT/scripts/compat/redis_benchmark.sh" || rc=$?
+  server_alive || rc=1
+  return "$rc"
+}
+
 # ---------------------------------------------------------------- main
 echo "slotraft test: target=$TARGET profile=$PROFILE seed=$SLOTRAFT_SEED"
 stage "install test dependencies" deps
@@ -169,6 +177,7 @@ fi
 if [ "$have_bin" = 0 ]; then
   skip_stage "compat redis-py" "no binary at $BIN"
   skip_stage "compat redis-cli" "no binary at $BIN"
+  skip_stage "redis-benchmark default set, no errors" "no binary at $BIN"
 else
   started=0
   stage "start node" start_target && [ "${RESULTS[-1]:0:2}" = ok ] && started=1
@@ -179,9 +188,15 @@ else
     else
       skip_stage "compat redis-cli" "server died"
     fi
+    if server_alive 2>/dev/null; then
+      stage "redis-benchmark default set, no errors" compat_benchmark
+    else
+      skip_stage "redis-benchmark default set, no errors" "server died"
+    fi
   else
     skip_stage "compat redis-py" "node did not start"
     skip_stage "compat redis-cli" "node did not start"
+    skip_stage "redis-benchmark default set, no errors" "node did not start"
   fi
   cleanup_started
 fi
