@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod engine;
 pub mod errors;
+pub mod group;
 pub mod keyspace;
 mod keyspace_digest;
 pub mod pubsub;
