@@ -43,3 +43,18 @@ pub mod local;
 pub mod snapshot;
 pub mod state_machine;
 pub mod types;
+
+#[cfg(test)]
+mod cluster_tests;
+
+/// A test seed from `SLOTRAFT_SEED` or fresh, printed so a failure can be
+/// replayed.
+#[cfg(test)]
+pub(crate) fn test_seed() -> u64 {
+    let seed = match std::env::var("SLOTRAFT_SEED") {
+        Ok(s) => s.parse().expect("SLOTRAFT_SEED is a number"),
+        Err(_) => rand::random(),
+    };
+    println!("seed {seed} (rerun with SLOTRAFT_SEED={seed})");
+    seed
+}

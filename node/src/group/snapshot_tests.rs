@@ -6,21 +6,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::group::test_seed;
 use crate::record::{apply, Op, Record};
 use crate::resp::Frame;
 
 const T0: i64 = 1_700_000_000_000;
-
-/// A seed from `SLOTRAFT_SEED` or the clock, printed so a failure can be
-/// replayed.
-pub(crate) fn test_seed() -> u64 {
-    let seed = match std::env::var("SLOTRAFT_SEED") {
-        Ok(s) => s.parse().expect("SLOTRAFT_SEED is a number"),
-        Err(_) => rand::random(),
-    };
-    println!("seed {seed} (rerun with SLOTRAFT_SEED={seed})");
-    seed
-}
 
 fn cmd(db: usize, seed: u64, args: &[&str]) -> Record {
     Record {

@@ -58,6 +58,7 @@ struct SnapshotFile {
     /// Meta of the snapshot on disk; the lock also orders writers.
     current: Mutex<Option<Meta>>,
     built: AtomicU64,
+    installed: AtomicU64,
 }
 
 /// A data group's state machine. Cloning gives another handle on the same
@@ -113,6 +114,7 @@ impl GroupStateMachine {
                 dir,
                 current: Mutex::new(current),
                 built: AtomicU64::new(0),
+                installed: AtomicU64::new(0),
             }),
         })
     }
@@ -130,6 +132,12 @@ impl GroupStateMachine {
     /// The digest of the applied keyspace (equal on converged members).
     pub fn digest(&self) -> [u8; 20] {
         self.state.lock().keyspace.digest()
+    }
+
+    /// How many snapshots this member received from a leader since it was
+    /// opened.
+    pub fn snapshots_installed(&self) -> u64 {
+        self.file.installed.load(Ordering::Relaxed)
     }
 
     /// The metadata of the snapshot on disk, if any.
@@ -313,6 +321,7 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         st.keyspace = ks;
         st.last_applied = meta.last_log_id;
         st.membership = meta.last_membership.clone();
+        self.file.installed.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 

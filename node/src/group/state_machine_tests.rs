@@ -138,6 +138,7 @@ async fn snapshot_survives_reopen_and_installs_elsewhere() {
         .await
         .unwrap();
     assert_eq!(other.digest(), digest);
+    assert_eq!(other.snapshots_installed(), 1);
     assert_eq!(other.applied_state().await.unwrap().0, Some(lid(1)));
     assert_eq!(other.snapshot_meta(), Some(built.meta));
 }
@@ -149,6 +150,7 @@ fn damaged_snapshot_file_fails_the_open() {
         dir: dir.path().to_path_buf(),
         current: Mutex::new(None),
         built: AtomicU64::new(0),
+        installed: AtomicU64::new(0),
     };
     let meta = Meta {
         last_log_id: Some(lid(3)),
