@@ -4,7 +4,8 @@
 //! The path of a command: `server::connection` parses RESP (`resp`), the
 //! `command` table resolves it, reads run on the `keyspace` directly, and
 //! writes become `record`s that the `engine` applies — the seam where the
-//! Raft log goes.
+//! Raft log goes. `group` holds the replicated state machine (openraft over
+//! `raft-log`), built and tested but not wired into the engine yet.
 
 pub mod alloc;
 pub mod command;
