@@ -8,6 +8,7 @@
 //! put a durable, replicated log between creating a record and applying it.
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::command::{table, Ctx, Handler};
 use crate::errors;
@@ -15,7 +16,7 @@ use crate::keyspace::Keyspace;
 use crate::resp::Frame;
 
 /// A key a transaction watched, with the version it had then.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watched {
     /// Database of the key.
     pub db: usize,
@@ -26,7 +27,7 @@ pub struct Watched {
 }
 
 /// What a record does.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     /// One write command, as sent.
     Command(Vec<Bytes>),
@@ -44,7 +45,7 @@ pub enum Op {
 }
 
 /// A write, ready to be logged and applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Selected database.
     pub db: usize,
@@ -60,8 +61,9 @@ pub struct Record {
     pub retry: bool,
 }
 
-/// The result of applying a record.
-#[derive(Debug, Default)]
+/// The result of applying a record. Serde only because openraft requires
+/// it of a group's responses (`group::types`); it is never persisted.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Applied {
     /// One reply per command (EXEC: one array, or a null array if aborted).
     pub reply: Option<Frame>,

@@ -63,6 +63,26 @@ impl<V> Dict<V> {
         d
     }
 
+    /// An empty table with exactly `buckets` buckets (0 or a power of two)
+    /// and room for `len` entries. A snapshot restores a table by inserting
+    /// its entries in the old slab order into a table of the old bucket
+    /// count: no rehash happens on the way (`len <= buckets`), so slab,
+    /// chains and SCAN order come out identical.
+    pub fn with_layout(len: usize, buckets: usize) -> Dict<V> {
+        assert!(
+            buckets == 0 || buckets.is_power_of_two(),
+            "bucket count {buckets} is not a power of two"
+        );
+        let mut d = Dict {
+            slots: Vec::with_capacity(len),
+            buckets: Vec::new(),
+        };
+        if buckets > 0 {
+            d.rehash(buckets);
+        }
+        d
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.slots.len()

@@ -8,11 +8,13 @@
 //! `ZRANGE WITHSCORES` pairs, which they build from [`Frame::pairs`]).
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::util::format_double;
 
-/// One reply value.
-#[derive(Debug, Clone, PartialEq)]
+/// One reply value. (Serde because a Raft group's apply results carry
+/// replies; see `group::types`.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Frame {
     /// `+OK`
     Simple(String),

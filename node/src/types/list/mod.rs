@@ -36,6 +36,18 @@ impl List {
         List::default()
     }
 
+    /// A list of `items` kept in the given encoding, as a snapshot stored
+    /// it (the encoding has hysteresis, so it is not a function of the
+    /// items alone).
+    pub fn from_parts(items: VecDeque<Bytes>, quicklist: bool) -> List {
+        let bytes = items.iter().map(|b| entry_size(b)).sum();
+        List {
+            items,
+            bytes,
+            quicklist,
+        }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.items.len()

@@ -1,0 +1,343 @@
+//! Three-member groups in one process: real openraft, real write-ahead logs
+//! on disk (one `LogStore` per member, as one per node), the keyspace state
+//! machine, and the in-process transport.
+//!
+//! Every batch written through the leader is also applied to a reference
+//! keyspace in the test: the leader's replies must equal the reference's,
+//! and every member must end with the reference's digest. Waits are on
+//! openraft's metrics with generous deadlines (a loaded 2-core machine),
+//! never bare sleeps.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use openraft::{BasicNode, Config, SnapshotPolicy};
+use raft_log::{LogStore, Options};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::local::Router;
+use super::state_machine::GroupStateMachine;
+use super::types::{Batch, GroupConfig, GroupRaft, NodeId};
+use crate::keyspace::{EncodingLimits, Keyspace};
+use crate::record::{apply, Op, Record};
+use crate::resp::Frame;
+
+/// How long any one condition may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(20);
+const GROUP: u64 = 1;
+
+struct Member {
+    raft: GroupRaft,
+    sm: GroupStateMachine,
+    /// Dropped after the Raft: stops the log's writer thread.
+    _log: LogStore,
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    router: Router,
+    config: Arc<Config>,
+    members: BTreeMap<NodeId, Member>,
+    /// The same batches applied directly: what every member must match.
+    reference: Keyspace,
+    time_ms: i64,
+    rng: ChaCha8Rng,
+}
+
+fn config(snapshot_every: Option<u64>) -> Arc<Config> {
+    let c = Config {
+        cluster_name: "group-test".into(),
+        heartbeat_interval: 100,
+        election_timeout_min: 800,
+        election_timeout_max: 1600,
+        install_snapshot_timeout: 5000,
+        snapshot_policy: match snapshot_every {
+            Some(n) => SnapshotPolicy::LogsSinceLast(n),
+            None => SnapshotPolicy::Never,
+        },
+        max_in_snapshot_log_to_keep: 0,
+        purge_batch_size: 1,
+        ..Default::default()
+    };
+    Arc::new(c.validate().expect("valid config"))
+}
+
+impl Cluster {
+    async fn start(ids: &[NodeId], config: Arc<Config>, seed: u64) -> Cluster {
+        let mut c = Cluster {
+            dir: tempfile::tempdir().expect("tempdir"),
+            router: Router::new(),
+            config,
+            members: BTreeMap::new(),
+            reference: Keyspace::new(16),
+            time_ms: 1_700_000_000_000,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
+        for &id in ids {
+            c.start_member(id).await;
+        }
+        let nodes: BTreeMap<NodeId, BasicNode> =
+            ids.iter().map(|&id| (id, BasicNode::default())).collect();
+        c.raft(ids[0]).initialize(nodes).await.expect("initialize");
+        c
+    }
+
+    /// Opens member `id` from its directory (fresh or after a kill).
+    async fn start_member(&mut self, id: NodeId) {
+        let base = self.dir.path().join(format!("node{id}"));
+        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
+        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
+        let sm = GroupStateMachine::open(base.join("group1"), 16, EncodingLimits::default())
+            .expect("open state machine");
+        let raft = GroupRaft::new(
+            id,
+            self.config.clone(),
+            self.router.network(id),
+            group_log,
+            sm.clone(),
+        )
+        .await
+        .expect("raft");
+        self.router.add(id, raft.clone());
+        self.members.insert(
+            id,
+            Member {
+                raft,
+                sm,
+                _log: log,
+            },
+        );
+    }
+
+    /// Crashes member `id`: unreachable, Raft stopped, log closed.
+    async fn kill(&mut self, id: NodeId) {
+        self.router.remove(id);
+        let m = self.members.remove(&id).expect("member");
+        m.raft.shutdown().await.expect("shutdown");
+        drop(m);
+    }
+
+    fn raft(&self, id: NodeId) -> &GroupRaft {
+        &self.members[&id].raft
+    }
+
+    /// Waits until member `via` sees a leader other than `not`, and that
+    /// leader knows it leads.
+    async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
+        let m = self
+            .raft(via)
+            .wait(Some(DEADLINE))
+            .metrics(
+                |m| m.current_leader.is_some_and(|l| Some(l) != not),
+                "a leader is known",
+            )
+            .await
+            .expect("leader elected");
+        let leader = m.current_leader.expect("leader");
+        self.raft(leader)
+            .wait(Some(DEADLINE))
+            .metrics(|m| m.current_leader == Some(leader), "leader knows it")
+            .await
+            .expect("leader state");
+        leader
+    }
+
+    fn record(&mut self, args: &[&str]) -> Record {
+        self.time_ms += 1;
+        Record {
+            db: 0,
+            time_ms: self.time_ms,
+            seed: self.rng.gen(),
+            resp3: false,
+            op: Op::Command(args.iter().map(|a| Bytes::from(a.to_string())).collect()),
+            retry: false,
+        }
+    }
+
+    /// Proposes `batch` through `leader`; checks the replies against the
+    /// reference and returns them with the entry's index.
+    async fn write(&mut self, leader: NodeId, batch: Batch) -> (u64, Vec<Option<Frame>>) {
+        let expected: Vec<Option<Frame>> = batch
+            .iter()
+            .map(|r| apply(&mut self.reference, r).reply)
+            .collect();
+        let resp = self
+            .raft(leader)
+            .client_write(batch)
+            .await
+            .expect("client_write");
+        let got: Vec<Option<Frame>> = resp.data.into_iter().map(|a| a.reply).collect();
+        assert_eq!(got, expected, "leader's replies equal a direct apply");
+        (resp.log_id.index, got)
+    }
+
+    /// A batch of 1..8 random writes over a few keys of every type.
+    fn random_batch(&mut self) -> Batch {
+        let n = self.rng.gen_range(1..8);
+        (0..n)
+            .map(|_| {
+                let k = self.rng.gen_range(0..5);
+                let v = self.rng.gen_range(0..100).to_string();
+                let args: Vec<String> = match self.rng.gen_range(0..6) {
+                    0 => vec!["incr".into(), format!("c{k}")],
+                    1 => vec!["sadd".into(), format!("s{k}"), v],
+                    2 => vec!["spop".into(), format!("s{k}")],
+                    3 => vec!["rpush".into(), format!("l{k}"), v],
+                    4 => vec!["hset".into(), format!("h{k}"), format!("f{v}"), v],
+                    _ => vec!["zadd".into(), format!("z{k}"), v.clone(), format!("m{v}")],
+                };
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                self.record(&args)
+            })
+            .collect()
+    }
+
+    async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
+        let mut last = 0;
+        for _ in 0..batches {
+            let b = self.random_batch();
+            last = self.write(leader, b).await.0;
+        }
+        last
+    }
+
+    async fn wait_applied(&self, id: NodeId, index: u64) {
+        self.raft(id)
+            .wait(Some(DEADLINE))
+            .applied_index_at_least(Some(index), format!("member {id} applies {index}"))
+            .await
+            .expect("applied");
+    }
+
+    /// Every member has applied `index` and holds the reference keyspace.
+    async fn assert_converged(&self, index: u64) {
+        let want = self.reference.digest();
+        for (&id, m) in &self.members {
+            self.wait_applied(id, index).await;
+            assert_eq!(m.sm.digest(), want, "member {id} diverged");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicates_fails_over_and_restarts_from_log_and_snapshot() {
+    let seed = super::test_seed();
+    let mut c = Cluster::start(&[1, 2, 3], config(None), seed).await;
+    let leader = c.leader(1, None).await;
+
+    let batch = vec![
+        c.record(&["set", "a", "1"]),
+        c.record(&["incr", "a"]),
+        c.record(&["rpush", "l", "x", "y", "z"]),
+    ];
+    let (_, replies) = c.write(leader, batch).await;
+    assert_eq!(
+        replies,
+        vec![
+            Some(Frame::ok()),
+            Some(Frame::Integer(2)),
+            Some(Frame::Integer(3))
+        ]
+    );
+    let last = c.write_random(leader, 30).await;
+    c.assert_converged(last).await;
+
+    // A snapshot on the leader, then entries past it: a restart must load
+    // the snapshot and replay the rest from its log.
+    c.raft(leader).trigger().snapshot().await.expect("trigger");
+    let snap_index = c
+        .raft(leader)
+        .wait(Some(DEADLINE))
+        .metrics(
+            |m| m.snapshot.is_some_and(|s| s.index >= last),
+            "snapshot built",
+        )
+        .await
+        .expect("snapshot")
+        .snapshot
+        .expect("snapshot id")
+        .index;
+    let last = c.write_random(leader, 10).await;
+    c.assert_converged(last).await;
+
+    c.kill(leader).await;
+    let survivor = *c.members.keys().next().expect("a survivor");
+    let new_leader = c.leader(survivor, Some(leader)).await;
+    assert_ne!(new_leader, leader);
+    // Nobody built a snapshot but the old leader: the others run on logs.
+    assert!(c.members.values().all(|m| m.sm.snapshot_meta().is_none()));
+    let incr = c.record(&["incr", "a"]);
+    let (_, replies) = c.write(new_leader, vec![incr]).await;
+    assert_eq!(replies, vec![Some(Frame::Integer(3))]);
+    let last = c.write_random(new_leader, 20).await;
+
+    c.start_member(leader).await;
+    // Before catching up it holds exactly its snapshot.
+    let loaded = c.members[&leader]
+        .sm
+        .snapshot_meta()
+        .expect("snapshot on disk");
+    assert_eq!(loaded.last_log_id.map(|l| l.index), Some(snap_index));
+    c.assert_converged(last).await;
+    assert_eq!(
+        c.members[&leader].sm.snapshots_installed(),
+        0,
+        "caught up from its log"
+    );
+
+    let last = c.write_random(new_leader, 5).await;
+    c.assert_converged(last).await;
+    for id in [1, 2, 3] {
+        c.kill(id).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lagging_member_catches_up_from_a_snapshot() {
+    let seed = super::test_seed();
+    let mut c = Cluster::start(&[1, 2, 3], config(Some(10)), seed).await;
+    let leader = c.leader(1, None).await;
+    let last = c.write_random(leader, 5).await;
+    c.assert_converged(last).await;
+
+    let lagging = [1, 2, 3]
+        .into_iter()
+        .find(|&i| i != leader)
+        .expect("a follower");
+    c.router.isolate(lagging, true);
+    let behind = c
+        .raft(lagging)
+        .metrics()
+        .borrow()
+        .last_log_index
+        .expect("has entries");
+    let last = c.write_random(leader, 40).await;
+    // The leader snapshots every 10 entries and purges what the snapshot
+    // covers: the entries the lagging member needs are gone.
+    c.raft(leader)
+        .wait(Some(DEADLINE))
+        .metrics(
+            |m| m.purged.is_some_and(|p| p.index > behind),
+            "leader purged past the lagging member",
+        )
+        .await
+        .expect("purged");
+
+    c.router.isolate(lagging, false);
+    c.assert_converged(last).await;
+    let sm = &c.members[&lagging].sm;
+    assert!(
+        sm.snapshots_installed() >= 1,
+        "caught up through a snapshot"
+    );
+    let on_disk = sm.snapshot_meta().expect("snapshot on disk");
+    assert!(on_disk.last_log_id.expect("log id").index > behind);
+    let last = c.write_random(leader, 3).await;
+    c.assert_converged(last).await;
+    for id in [1, 2, 3] {
+        c.kill(id).await;
+    }
+}
