@@ -18,6 +18,10 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 4;
+/// The slab grows by `len / SLAB_GROWTH_DIVISOR` slots at a time...
+const SLAB_GROWTH_DIVISOR: usize = 8;
+/// ...but at least this many.
+const MIN_SLAB_GROWTH: usize = 8;
 /// Fixed hash seed: replicas must agree on bucket layout (see module doc).
 const HASH_SEED: u64 = 0x5107_4af7_2024_0001;
 
@@ -127,6 +131,13 @@ impl<V> Dict<V> {
         if self.slots.len() >= self.buckets.len() {
             self.rehash((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
+        if self.slots.len() == self.slots.capacity() {
+            // Grow by an eighth, not double: the slab is most of a big
+            // table's memory, and doubling leaves up to half of it unused.
+            // Still amortized O(1) (and large blocks grow by remapping).
+            self.slots
+                .reserve_exact((self.slots.len() / SLAB_GROWTH_DIVISOR).max(MIN_SLAB_GROWTH));
+        }
         let h = hash_of(&key);
         let idx = self.slots.len() as u32;
         assert!(idx != NIL, "dict is full");
@@ -209,6 +220,13 @@ impl<V> Dict<V> {
         if self.slots.is_empty() {
             self.slots = Vec::new();
             self.buckets = Vec::new();
+        } else if self.slots.capacity() > MIN_SLAB_GROWTH
+            && self.slots.len() < self.slots.capacity() / 2
+        {
+            // Give back a slab that emptied by half, keeping the growth
+            // margin (so alternating insert/remove does not reallocate).
+            let len = self.slots.len();
+            self.slots.shrink_to(len + len / SLAB_GROWTH_DIVISOR);
         }
     }
 
@@ -359,6 +377,24 @@ mod tests {
         }
         for i in 0..500 {
             assert!(seen.contains(&key(i)), "key {i} missed by scan");
+        }
+    }
+
+    #[test]
+    fn slab_grows_and_shrinks_in_small_steps() {
+        let mut d = Dict::new();
+        for i in 0..100_000 {
+            d.insert(key(i), ());
+            // Never more than an eighth (or the minimum step) unused.
+            assert!(d.slots.capacity() <= d.len() + (d.len() / 8).max(MIN_SLAB_GROWTH));
+        }
+        for i in 0..90_000 {
+            d.remove(&key(i));
+        }
+        assert_eq!(d.len(), 10_000);
+        assert!(d.slots.capacity() < 20_000, "{}", d.slots.capacity());
+        for i in 90_000..100_000 {
+            assert!(d.contains_key(&key(i)));
         }
     }
 
