@@ -142,7 +142,7 @@ impl<V> Dict<V> {
         let idx = self.slots.len() as u32;
         assert!(idx != NIL, "dict is full");
         self.slots.push(Slot {
-            key,
+            key: super::detach(key),
             value,
             hash: h,
             next: NIL,
