@@ -123,8 +123,20 @@ impl<V> Dict<V> {
         self.find(key).is_some()
     }
 
-    /// Inserts or replaces; returns the old value.
+    /// Inserts or replaces; returns the old value. A new small key is
+    /// stored in an allocation of its own ([`super::detach`]).
     pub fn insert(&mut self, key: Bytes, value: V) -> Option<V> {
+        self.insert_inner(key, value, true)
+    }
+
+    /// Like [`Dict::insert`], but keeps `key` as given even when it shares
+    /// its buffer: for a caller that deliberately shares the key's bytes
+    /// with another index (the sorted set's score order).
+    pub fn insert_shared(&mut self, key: Bytes, value: V) -> Option<V> {
+        self.insert_inner(key, value, false)
+    }
+
+    fn insert_inner(&mut self, key: Bytes, value: V, detach: bool) -> Option<V> {
         if let Some(i) = self.find(&key) {
             return Some(std::mem::replace(&mut self.slots[i].value, value));
         }
@@ -142,7 +154,7 @@ impl<V> Dict<V> {
         let idx = self.slots.len() as u32;
         assert!(idx != NIL, "dict is full");
         self.slots.push(Slot {
-            key: super::detach(key),
+            key: if detach { super::detach(key) } else { key },
             value,
             hash: h,
             next: NIL,
