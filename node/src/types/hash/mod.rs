@@ -20,8 +20,9 @@ use crate::types::listpack::Listpack;
 pub enum Hash {
     /// Field, value, field, value... packed in insertion order.
     Listpack(Listpack),
-    /// Hash table.
-    Table(Dict<Bytes>),
+    /// Hash table (boxed: keeps the handle of the common small hash at 24
+    /// bytes).
+    Table(Box<Dict<Bytes>>),
 }
 
 impl Default for Hash {
@@ -123,7 +124,7 @@ impl Hash {
             for (f, v) in self.iter() {
                 d.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
 
