@@ -9,7 +9,7 @@ pub mod dict;
 
 use bytes::Bytes;
 
-pub use dict::Dict;
+pub use dict::{Dict, DictKey};
 
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
@@ -170,7 +170,7 @@ fn secs(ms: i64) -> u32 {
 #[derive(Debug, Default, Clone)]
 pub struct Db {
     /// Keys and values.
-    pub entries: Dict<Entry>,
+    pub entries: Dict<Entry, Box<[u8]>>,
     /// Keys that have a time to live, and when (unix ms) they expire.
     pub expires: Dict<i64>,
 }
