@@ -18,23 +18,53 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 4;
+/// The slab grows by `len / SLAB_GROWTH_DIVISOR` slots at a time...
+const SLAB_GROWTH_DIVISOR: usize = 8;
+/// ...but at least this many.
+const MIN_SLAB_GROWTH: usize = 8;
 /// Fixed hash seed: replicas must agree on bucket layout (see module doc).
 const HASH_SEED: u64 = 0x5107_4af7_2024_0001;
 
-struct Slot<V> {
-    key: Bytes,
+/// How a [`Dict`] stores its keys: `Bytes` when the caller shares key
+/// bytes with another index (32-byte handle), or a boxed slice (16 bytes)
+/// where the table owns them alone, as the keyspace's own table does.
+pub trait DictKey: AsRef<[u8]> + Ord {
+    /// The stored form of `b`; `detach`: a small shared `Bytes` gets an
+    /// allocation of its own (see [`super::detach`]).
+    fn from_bytes(b: Bytes, detach: bool) -> Self;
+}
+
+impl DictKey for Bytes {
+    fn from_bytes(b: Bytes, detach: bool) -> Bytes {
+        if detach {
+            super::detach(b)
+        } else {
+            b
+        }
+    }
+}
+
+impl DictKey for Box<[u8]> {
+    fn from_bytes(b: Bytes, _: bool) -> Box<[u8]> {
+        // Takes the allocation over when `b` holds it alone, else copies.
+        Vec::from(b).into_boxed_slice()
+    }
+}
+
+struct Slot<V, K> {
+    key: K,
     value: V,
     hash: u32,
     next: u32,
 }
 
 /// Hash table from byte-string keys to `V`.
-pub struct Dict<V> {
-    slots: Vec<Slot<V>>,
+pub struct Dict<V, K = Bytes> {
+    slots: Vec<Slot<V, K>>,
     buckets: Vec<u32>,
 }
 
-impl<V> Default for Dict<V> {
+impl<V, K: DictKey> Default for Dict<V, K> {
     fn default() -> Self {
         Dict::new()
     }
@@ -44,9 +74,9 @@ fn hash_of(key: &[u8]) -> u32 {
     xxh3_64_with_seed(key, HASH_SEED) as u32
 }
 
-impl<V> Dict<V> {
+impl<V, K: DictKey> Dict<V, K> {
     /// An empty table (no allocation until the first insert).
-    pub fn new() -> Dict<V> {
+    pub fn new() -> Dict<V, K> {
         Dict {
             slots: Vec::new(),
             buckets: Vec::new(),
@@ -54,7 +84,7 @@ impl<V> Dict<V> {
     }
 
     /// A table sized for `n` entries.
-    pub fn with_capacity(n: usize) -> Dict<V> {
+    pub fn with_capacity(n: usize) -> Dict<V, K> {
         let mut d = Dict {
             slots: Vec::with_capacity(n),
             buckets: Vec::new(),
@@ -129,7 +159,7 @@ impl<V> Dict<V> {
     }
 
     /// The stored key and value of `key`.
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&Bytes, &V)> {
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&K, &V)> {
         self.find(key)
             .map(|i| (&self.slots[i].key, &self.slots[i].value))
     }
@@ -139,19 +169,38 @@ impl<V> Dict<V> {
         self.find(key).is_some()
     }
 
-    /// Inserts or replaces; returns the old value.
-    pub fn insert(&mut self, key: Bytes, value: V) -> Option<V> {
+    /// Inserts or replaces; returns the old value. A new small key is
+    /// stored in an allocation of its own ([`super::detach`]).
+    pub fn insert(&mut self, key: impl Into<Bytes>, value: V) -> Option<V> {
+        self.insert_inner(key.into(), value, true)
+    }
+
+    /// Like [`Dict::insert`], but keeps `key` as given even when it shares
+    /// its buffer: for a caller that deliberately shares the key's bytes
+    /// with another index (the sorted set's score order).
+    pub fn insert_shared(&mut self, key: Bytes, value: V) -> Option<V> {
+        self.insert_inner(key, value, false)
+    }
+
+    fn insert_inner(&mut self, key: Bytes, value: V, detach: bool) -> Option<V> {
         if let Some(i) = self.find(&key) {
             return Some(std::mem::replace(&mut self.slots[i].value, value));
         }
         if self.slots.len() >= self.buckets.len() {
             self.rehash((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
+        if self.slots.len() == self.slots.capacity() {
+            // Grow by an eighth, not double: the slab is most of a big
+            // table's memory, and doubling leaves up to half of it unused.
+            // Still amortized O(1) (and large blocks grow by remapping).
+            self.slots
+                .reserve_exact((self.slots.len() / SLAB_GROWTH_DIVISOR).max(MIN_SLAB_GROWTH));
+        }
         let h = hash_of(&key);
         let idx = self.slots.len() as u32;
         assert!(idx != NIL, "dict is full");
         self.slots.push(Slot {
-            key,
+            key: K::from_bytes(key, detach),
             value,
             hash: h,
             next: NIL,
@@ -197,7 +246,7 @@ impl<V> Dict<V> {
     }
 
     /// Removes `key`; returns its key and value.
-    pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
+    pub fn remove_entry(&mut self, key: &[u8]) -> Option<(K, V)> {
         let i = self.find(key)? as u32;
         self.unlink(i);
         let last = self.slots.len() as u32 - 1;
@@ -229,6 +278,13 @@ impl<V> Dict<V> {
         if self.slots.is_empty() {
             self.slots = Vec::new();
             self.buckets = Vec::new();
+        } else if self.slots.capacity() > MIN_SLAB_GROWTH
+            && self.slots.len() < self.slots.capacity() / 2
+        {
+            // Give back a slab that emptied by half, keeping the growth
+            // margin (so alternating insert/remove does not reallocate).
+            let len = self.slots.len();
+            self.slots.shrink_to(len + len / SLAB_GROWTH_DIVISOR);
         }
     }
 
@@ -247,7 +303,7 @@ impl<V> Dict<V> {
     }
 
     /// Iterates in slab order (deterministic, not sorted).
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.slots.iter().map(|s| (&s.key, &s.value))
     }
 
@@ -257,13 +313,13 @@ impl<V> Dict<V> {
     }
 
     /// Iterates keys in slab order.
-    pub fn keys(&self) -> impl Iterator<Item = &Bytes> {
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.slots.iter().map(|s| &s.key)
     }
 
     /// The entry at slab position `i` (`i < len()`): used to pick a random
     /// element from a seeded draw.
-    pub fn at(&self, i: usize) -> (&Bytes, &V) {
+    pub fn at(&self, i: usize) -> (&K, &V) {
         let s = &self.slots[i];
         (&s.key, &s.value)
     }
@@ -271,7 +327,7 @@ impl<V> Dict<V> {
     /// Calls `f` on every entry of the buckets at `cursor` (following
     /// Valkey's reverse-binary cursor) until at least `count` entries were
     /// visited or the table was walked; returns the next cursor (0: done).
-    pub fn scan(&self, mut cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &V)) -> u64 {
+    pub fn scan(&self, mut cursor: u64, count: usize, mut f: impl FnMut(&K, &V)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
@@ -297,7 +353,7 @@ impl<V> Dict<V> {
     }
 }
 
-impl<V: Clone> Clone for Dict<V> {
+impl<V: Clone, K: DictKey + Clone> Clone for Dict<V, K> {
     fn clone(&self) -> Self {
         Dict {
             slots: self
@@ -315,7 +371,7 @@ impl<V: Clone> Clone for Dict<V> {
     }
 }
 
-impl<V: std::fmt::Debug> std::fmt::Debug for Dict<V> {
+impl<V: std::fmt::Debug, K: DictKey + std::fmt::Debug> std::fmt::Debug for Dict<V, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
@@ -332,7 +388,7 @@ mod tests {
 
     #[test]
     fn insert_get_remove() {
-        let mut d = Dict::new();
+        let mut d: Dict<_> = Dict::new();
         for i in 0..1000 {
             assert!(d.insert(key(i), i).is_none());
         }
@@ -350,7 +406,7 @@ mod tests {
 
     #[test]
     fn scan_survives_growth_and_shrink() {
-        let mut d = Dict::new();
+        let mut d: Dict<_> = Dict::new();
         for i in 0..500 {
             d.insert(key(i), ());
         }
@@ -383,9 +439,58 @@ mod tests {
     }
 
     #[test]
+    fn slab_grows_and_shrinks_in_small_steps() {
+        let mut d: Dict<_> = Dict::new();
+        for i in 0..100_000 {
+            d.insert(key(i), ());
+            // Never more than an eighth (or the minimum step) unused.
+            assert!(d.slots.capacity() <= d.len() + (d.len() / 8).max(MIN_SLAB_GROWTH));
+        }
+        for i in 0..90_000 {
+            d.remove(&key(i));
+        }
+        assert_eq!(d.len(), 10_000);
+        assert!(d.slots.capacity() < 20_000, "{}", d.slots.capacity());
+        for i in 90_000..100_000 {
+            assert!(d.contains_key(&key(i)));
+        }
+    }
+
+    #[test]
+    fn boxed_keys_same_layout_smaller_slots() {
+        let mut a: Dict<usize> = Dict::new();
+        let mut b: Dict<usize, Box<[u8]>> = Dict::new();
+        for i in 0..300 {
+            a.insert(key(i), i);
+            b.insert(key(i), i);
+        }
+        for i in (0..300).step_by(3) {
+            assert_eq!(a.remove(&key(i)), b.remove(&key(i)));
+        }
+        assert!(a
+            .keys()
+            .map(|k| k.as_ref())
+            .eq(b.keys().map(|k| k.as_ref())));
+        let mut sa = Vec::new();
+        let mut sb = Vec::new();
+        let (mut ca, mut cb) = (0, 0);
+        loop {
+            ca = a.scan(ca, 7, |k, _| sa.push(k.to_vec()));
+            cb = b.scan(cb, 7, |k, _| sb.push(k.to_vec()));
+            assert_eq!(ca, cb);
+            if ca == 0 {
+                break;
+            }
+        }
+        assert_eq!(sa, sb);
+        use crate::keyspace::Entry;
+        assert_eq!(std::mem::size_of::<Slot<Entry, Box<[u8]>>>(), 80);
+    }
+
+    #[test]
     fn same_history_same_layout() {
-        let mut a = Dict::new();
-        let mut b = Dict::new();
+        let mut a: Dict<_> = Dict::new();
+        let mut b: Dict<_> = Dict::new();
         for d in [&mut a, &mut b] {
             for i in 0..300 {
                 d.insert(key(i), i);

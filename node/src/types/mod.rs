@@ -5,6 +5,7 @@ pub mod expire;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod listpack;
 pub mod scan;
 pub mod set;
 pub mod string;

@@ -12,6 +12,11 @@ use crate::errors::{err, wrong_arity, NOT_FLOAT, NOT_INTEGER, OVERFLOW};
 use crate::resp::Frame;
 use crate::util::{format_human_double, parse_f64, parse_i64};
 
+/// A bulk reply copying `b` out of the hash.
+fn bulk(b: &[u8]) -> Frame {
+    Frame::Bulk(Bytes::copy_from_slice(b))
+}
+
 /// Sets the pairs `args[2..]`; returns how many fields were new.
 fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<usize, Frame> {
     let limits = ctx.ks.limits;
@@ -23,7 +28,7 @@ fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<usize, Frame> {
     }
     let mut added = 0;
     for pair in args[2..].chunks_exact(2) {
-        if hash.insert(pair[0].clone(), pair[1].clone(), &limits) {
+        if hash.insert(&pair[0], &pair[1], &limits) {
             added += 1;
         }
     }
@@ -57,7 +62,7 @@ pub(super) fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if hash.get(&args[2]).is_some() {
         return Frame::Integer(0);
     }
-    hash.insert(args[2].clone(), args[3].clone(), &limits);
+    hash.insert(&args[2], &args[3], &limits);
     ctx.dirty(1);
     Frame::Integer(1)
 }
@@ -65,9 +70,7 @@ pub(super) fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `HGET key field`
 pub(super) fn hget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match ctx.read::<Hash>(&args[1]) {
-        Ok(h) => h
-            .and_then(|h| h.get(&args[2]))
-            .map_or(Frame::Null, |v| Frame::Bulk(v.clone())),
+        Ok(h) => h.and_then(|h| h.get(&args[2])).map_or(Frame::Null, bulk),
         Err(e) => e,
     }
 }
@@ -78,10 +81,7 @@ pub(super) fn hmget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Ok(h) => Frame::Array(
             args[2..]
                 .iter()
-                .map(|f| {
-                    h.and_then(|h| h.get(f))
-                        .map_or(Frame::Null, |v| Frame::Bulk(v.clone()))
-                })
+                .map(|f| h.and_then(|h| h.get(f)).map_or(Frame::Null, bulk))
                 .collect(),
         ),
         Err(e) => e,
@@ -120,7 +120,7 @@ pub(super) fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `HSTRLEN key field`
 pub(super) fn hstrlen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match ctx.read::<Hash>(&args[1]) {
-        Ok(h) => Frame::int(h.and_then(|h| h.get(&args[2])).map_or(0, Bytes::len)),
+        Ok(h) => Frame::int(h.and_then(|h| h.get(&args[2])).map_or(0, <[u8]>::len)),
         Err(e) => e,
     }
 }
@@ -136,7 +136,10 @@ pub(super) fn hexists(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `HKEYS key`
 pub(super) fn hkeys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match ctx.read::<Hash>(&args[1]) {
-        Ok(h) => Frame::bulks(h.into_iter().flat_map(|h| h.iter().map(|(f, _)| f.clone()))),
+        Ok(h) => Frame::bulks(
+            h.into_iter()
+                .flat_map(|h| h.iter().map(|(f, _)| Bytes::copy_from_slice(f))),
+        ),
         Err(e) => e,
     }
 }
@@ -144,7 +147,10 @@ pub(super) fn hkeys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `HVALS key`
 pub(super) fn hvals(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match ctx.read::<Hash>(&args[1]) {
-        Ok(h) => Frame::bulks(h.into_iter().flat_map(|h| h.iter().map(|(_, v)| v.clone()))),
+        Ok(h) => Frame::bulks(
+            h.into_iter()
+                .flat_map(|h| h.iter().map(|(_, v)| Bytes::copy_from_slice(v))),
+        ),
         Err(e) => e,
     }
 }
@@ -155,7 +161,7 @@ pub(super) fn hgetall(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Ok(h) => Frame::Map(
             h.into_iter()
                 .flat_map(|h| h.iter())
-                .map(|(f, v)| (Frame::Bulk(f.clone()), Frame::Bulk(v.clone())))
+                .map(|(f, v)| (bulk(f), bulk(v)))
                 .collect(),
         ),
         Err(e) => e,
@@ -182,8 +188,11 @@ pub(super) fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(new) = current.checked_add(incr) else {
         return err(OVERFLOW);
     };
-    let text = itoa::Buffer::new().format(new).to_owned();
-    hash.insert(args[2].clone(), Bytes::from(text), &limits);
+    hash.insert(
+        &args[2],
+        itoa::Buffer::new().format(new).as_bytes(),
+        &limits,
+    );
     ctx.dirty(1);
     Frame::Integer(new)
 }
@@ -214,7 +223,7 @@ pub(super) fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return err("ERR increment would produce NaN or Infinity");
     }
     let text = Bytes::from(format_human_double(new));
-    hash.insert(args[2].clone(), text.clone(), &limits);
+    hash.insert(&args[2], &text, &limits);
     ctx.dirty(1);
     Frame::Bulk(text)
 }

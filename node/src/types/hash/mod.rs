@@ -1,4 +1,4 @@
-//! Hashes: a small vector of field/value pairs (`listpack`) until it passes
+//! Hashes: packed field/value pairs ([`Listpack`], `listpack`) until it passes
 //! `hash-max-listpack-entries` or `hash-max-listpack-value`, then a
 //! [`Dict`] (`hashtable`). Like Valkey, a hash never converts back.
 //!
@@ -13,20 +13,30 @@ use bytes::Bytes;
 
 use crate::command::{cmd, flags::*, CommandSpec, Handler};
 use crate::keyspace::{Dict, EncodingLimits};
+use crate::types::listpack::Listpack;
 
 /// A hash value.
 #[derive(Debug, Clone)]
 pub enum Hash {
-    /// Insertion-ordered pairs.
-    Listpack(Vec<(Bytes, Bytes)>),
-    /// Hash table.
-    Table(Dict<Bytes>),
+    /// Field, value, field, value... packed in insertion order.
+    Listpack(Listpack),
+    /// Hash table (boxed: keeps the handle of the common small hash at 24
+    /// bytes).
+    Table(Box<Dict<Bytes>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Listpack(Vec::new())
+        Hash::Listpack(Listpack::new())
     }
+}
+
+/// Byte offset of `field`'s entry in a packed hash.
+fn find_field(lp: &Listpack, field: &[u8]) -> Option<usize> {
+    lp.entries()
+        .step_by(2)
+        .find(|(_, f)| *f == field)
+        .map(|(at, _)| at)
 }
 
 impl Hash {
@@ -38,7 +48,7 @@ impl Hash {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match self {
-            Hash::Listpack(v) => v.len(),
+            Hash::Listpack(lp) => lp.len() / 2,
             Hash::Table(d) => d.len(),
         }
     }
@@ -49,32 +59,46 @@ impl Hash {
     }
 
     /// The value of `field`.
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            Hash::Listpack(v) => v.iter().find(|(f, _)| f.as_ref() == field).map(|(_, v)| v),
-            Hash::Table(d) => d.get(field),
+            Hash::Listpack(lp) => {
+                let at = find_field(lp, field)?;
+                let (_, value_at) = lp.entry_at(at);
+                Some(lp.entry_at(value_at).0)
+            }
+            Hash::Table(d) => d.get(field).map(|v| v.as_ref()),
         }
     }
 
     /// Sets `field`; true when it is new.
-    pub fn insert(&mut self, field: Bytes, value: Bytes, limits: &EncodingLimits) -> bool {
-        if let Hash::Listpack(v) = self {
+    pub fn insert(&mut self, field: &[u8], value: &[u8], limits: &EncodingLimits) -> bool {
+        if let Hash::Listpack(lp) = self {
             if field.len() > limits.hash_max_listpack_value
                 || value.len() > limits.hash_max_listpack_value
             {
                 self.convert();
-            } else if let Some(slot) = v.iter_mut().find(|(f, _)| *f == field) {
-                slot.1 = value;
+            } else if let Some(at) = find_field(lp, field) {
+                let (_, value_at) = lp.entry_at(at);
+                lp.replace(value_at, value);
                 return false;
-            } else if v.len() < limits.hash_max_listpack_entries {
-                v.push((field, value));
+            } else if lp.len() / 2 < limits.hash_max_listpack_entries {
+                lp.push_all(&[field, value]);
                 return true;
             } else {
                 self.convert();
             }
         }
         match self {
-            Hash::Table(d) => d.insert(field, value).is_none(),
+            Hash::Table(d) => match d.get_mut(field) {
+                Some(v) => {
+                    *v = Bytes::copy_from_slice(value);
+                    false
+                }
+                None => {
+                    d.insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    true
+                }
+            },
             Hash::Listpack(_) => unreachable!("converted above"),
         }
     }
@@ -82,9 +106,9 @@ impl Hash {
     /// Removes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Listpack(v) => match v.iter().position(|(f, _)| f.as_ref() == field) {
-                Some(i) => {
-                    v.remove(i);
+            Hash::Listpack(lp) => match find_field(lp, field) {
+                Some(at) => {
+                    lp.remove(at, 2);
                     true
                 }
                 None => false,
@@ -95,28 +119,23 @@ impl Hash {
 
     /// Converts to the `hashtable` encoding (no-op when already there).
     pub fn convert(&mut self) {
-        if let Hash::Listpack(v) = self {
-            let mut d = Dict::with_capacity(v.len() + 1);
-            for (f, val) in v.drain(..) {
-                d.insert(f, val);
+        if let Hash::Listpack(lp) = self {
+            let mut d = Dict::with_capacity(lp.len() / 2 + 1);
+            for (f, v) in self.iter() {
+                d.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
 
     /// Field/value pairs in storage order (deterministic).
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&Bytes, &Bytes)> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match self {
-            Hash::Listpack(v) => Box::new(v.iter().map(|(f, v)| (f, v))),
-            Hash::Table(d) => Box::new(d.iter()),
-        }
-    }
-
-    /// The pair at storage position `i` (`i < len()`), for seeded draws.
-    pub fn at(&self, i: usize) -> (&Bytes, &Bytes) {
-        match self {
-            Hash::Listpack(v) => (&v[i].0, &v[i].1),
-            Hash::Table(d) => d.at(i),
+            Hash::Listpack(lp) => {
+                let mut it = lp.iter();
+                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
+            }
+            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (f.as_ref(), v.as_ref()))),
         }
     }
 
@@ -212,3 +231,52 @@ pub const COMMANDS: &[CommandSpec] = &[
         "2.8.0",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_hash_is_packed() {
+        let limits = EncodingLimits::default();
+        let mut h = Hash::new();
+        for i in 0..10 {
+            let f = format!("field{i}");
+            assert!(h.insert(f.as_bytes(), b"0123456789", &limits));
+        }
+        assert!(!h.insert(b"field3", b"x", &limits));
+        assert_eq!(h.get(b"field3"), Some(&b"x"[..]));
+        assert!(h.remove(b"field0"));
+        assert!(!h.remove(b"field0"));
+        assert_eq!(h.len(), 9);
+        let Hash::Listpack(lp) = &h else {
+            panic!("converted too early")
+        };
+        // 9 × (1+6) field bytes + 8 × (1+10) + (1+1) value bytes, no slack.
+        assert_eq!(lp.heap_bytes(), 9 * 7 + 8 * 11 + 2);
+        let fields: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(fields[0], b"field1");
+        assert_eq!(fields[8], b"field9");
+    }
+
+    #[test]
+    fn converts_at_the_limits() {
+        let limits = EncodingLimits {
+            hash_max_listpack_entries: 4,
+            ..EncodingLimits::default()
+        };
+        let mut h = Hash::new();
+        for i in 0..4 {
+            h.insert(format!("f{i}").as_bytes(), b"v", &limits);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.insert(b"f4", b"v", &limits);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 5);
+        assert_eq!(h.get(b"f2"), Some(&b"v"[..]));
+
+        let mut h = Hash::new();
+        h.insert(b"f", &[b'x'; 65], &limits);
+        assert_eq!(h.encoding(), "hashtable");
+    }
+}

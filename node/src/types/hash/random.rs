@@ -37,9 +37,26 @@ fn reply(pairs: Vec<(Bytes, Bytes)>, with_values: bool, resp3: bool) -> Frame {
     }
 }
 
-fn pair_at(h: &Hash, i: usize) -> (Bytes, Bytes) {
-    let (f, v) = h.at(i);
-    (f.clone(), v.clone())
+fn owned((f, v): (&[u8], &[u8])) -> (Bytes, Bytes) {
+    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
+}
+
+/// The pairs at storage positions `picks`: a table indexes its slab, a
+/// packed hash (at most a few hundred entries) is walked once.
+fn pairs_at(h: &Hash, picks: &[usize]) -> Vec<(Bytes, Bytes)> {
+    match h {
+        Hash::Table(d) => picks
+            .iter()
+            .map(|&i| {
+                let (f, v) = d.at(i);
+                (f.clone(), v.clone())
+            })
+            .collect(),
+        Hash::Listpack(_) => {
+            let all: Vec<_> = h.iter().collect();
+            picks.iter().map(|&i| owned(all[i])).collect()
+        }
+    }
 }
 
 /// `HRANDFIELD key [count [WITHVALUES]]`
@@ -52,7 +69,7 @@ pub(super) fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         };
         let i = ctx.rng().gen_range(0..len);
         return match ctx.read::<Hash>(&args[1]) {
-            Ok(Some(h)) => Frame::Bulk(h.at(i).0.clone()),
+            Ok(Some(h)) => Frame::Bulk(pairs_at(h, &[i]).swap_remove(0).0),
             _ => Frame::Null,
         };
     }
@@ -92,8 +109,8 @@ pub(super) fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return Frame::Array(Vec::new());
     };
     let pairs = match picks {
-        Some(p) => p.into_iter().map(|i| pair_at(h, i)).collect(),
-        None => h.iter().map(|(f, v)| (f.clone(), v.clone())).collect(),
+        Some(p) => pairs_at(h, &p),
+        None => h.iter().map(owned).collect(),
     };
     reply(pairs, with_values, resp3)
 }
@@ -115,17 +132,17 @@ pub(super) fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Err(e) => return e,
     };
     let mut items = Vec::new();
-    let mut take = |f: &Bytes, v: &Bytes| {
+    let mut take = |f: &[u8], v: &[u8]| {
         if opts.matches(f) {
-            items.push(Frame::Bulk(f.clone()));
+            items.push(Frame::Bulk(Bytes::copy_from_slice(f)));
             if !opts.no_values {
-                items.push(Frame::Bulk(v.clone()));
+                items.push(Frame::Bulk(Bytes::copy_from_slice(v)));
             }
         }
     };
     let next = match hash {
-        Hash::Listpack(pairs) => {
-            for (f, v) in pairs {
+        Hash::Listpack(_) => {
+            for (f, v) in hash.iter() {
                 take(f, v);
             }
             0

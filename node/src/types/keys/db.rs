@@ -32,8 +32,7 @@ pub(super) fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         .keys()
         .filter(|k| all || glob_match(pattern, k, false))
         .filter(|k| d.expires.get(k).is_none_or(|&at| at > now))
-        .cloned()
-        .map(Frame::Bulk)
+        .map(|k| Frame::Bulk(Bytes::copy_from_slice(k)))
         .collect();
     Frame::Array(out)
 }
@@ -46,7 +45,7 @@ pub(super) fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     };
     let mut found: Vec<(Bytes, &'static str)> = Vec::new();
     let next = ctx.dbm().entries.scan(opts.cursor, opts.count, |k, e| {
-        found.push((k.clone(), e.value.type_name()))
+        found.push((Bytes::copy_from_slice(k), e.value.type_name()))
     });
     let mut items = Vec::with_capacity(found.len());
     for (key, type_name) in found {
@@ -72,7 +71,7 @@ pub(super) fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
             return Frame::Null;
         }
         let i = ctx.rng().gen_range(0..n);
-        let key = ctx.dbm().entries.at(i).0.clone();
+        let key = Bytes::copy_from_slice(ctx.dbm().entries.at(i).0);
         if ctx.exists(&key) {
             return Frame::Bulk(key);
         }
@@ -88,8 +87,7 @@ pub(super) fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     (0..n)
         .map(|j| d.entries.at((start + j) % n).0)
         .find(|k| d.expires.get(k).is_none_or(|&at| at > now))
-        .cloned()
-        .map_or(Frame::Null, Frame::Bulk)
+        .map_or(Frame::Null, |k| Frame::Bulk(Bytes::copy_from_slice(k)))
 }
 
 pub(super) fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
@@ -120,7 +118,11 @@ pub(super) fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             for e in ctx.ks.dbs[db].entries.values_mut() {
                 e.version = seq;
             }
-            let keys: Vec<Bytes> = ctx.ks.dbs[db].entries.keys().cloned().collect();
+            let keys: Vec<Bytes> = ctx.ks.dbs[db]
+                .entries
+                .keys()
+                .map(|k| Bytes::copy_from_slice(k))
+                .collect();
             ctx.touched.extend(keys.into_iter().map(|k| (db, k)));
         }
     }

@@ -119,7 +119,7 @@ impl ZSet {
         }
         let mut scores = Dict::with_capacity(items.len());
         for r in &items {
-            scores.insert(r.member.clone(), r.score);
+            scores.insert_shared(r.member.clone(), r.score);
         }
         ZSet::Skiplist {
             scores,
@@ -154,6 +154,9 @@ impl ZSet {
     /// Sets the score of `member`; returns the previous score.
     pub fn insert(&mut self, member: Bytes, score: f64, limits: &EncodingLimits) -> Option<f64> {
         debug_assert!(!score.is_nan());
+        // Stored once (a skiplist shares it between its two indexes), not
+        // as a clone of the command's argument.
+        let member = crate::keyspace::detach(member);
         let old = self.remove(&member);
         if let ZSet::Listpack(v) = self {
             // Only a new member can push a listpack over its limits (an
@@ -170,7 +173,7 @@ impl ZSet {
             self.convert();
         }
         if let ZSet::Skiplist { scores, order } = self {
-            scores.insert(member.clone(), score);
+            scores.insert_shared(member.clone(), score);
             order.insert(Ranked { score, member });
         }
         old
@@ -196,7 +199,7 @@ impl ZSet {
             let mut scores = Dict::with_capacity(v.len() + 1);
             let mut order = BTreeSet::new();
             for r in v.drain(..) {
-                scores.insert(r.member.clone(), r.score);
+                scores.insert_shared(r.member.clone(), r.score);
                 order.insert(r);
             }
             *self = ZSet::Skiplist { scores, order };
@@ -479,6 +482,21 @@ mod tests {
         assert_eq!(small.encoding(), "listpack");
         assert_eq!(big.encoding(), "skiplist");
         [small, big]
+    }
+
+    #[test]
+    fn skiplist_member_is_stored_once() {
+        let mut z = ZSet::with_hint(1000, 0, &limits(128));
+        let arg = Bytes::from(vec![b'm'; 100]);
+        z.insert(arg.clone(), 1.0, &limits(128));
+        let ZSet::Skiplist { scores, order } = &z else {
+            panic!("not a skiplist")
+        };
+        let in_dict = scores.keys().next().unwrap();
+        let in_order = &order.first().unwrap().member;
+        // Both indexes point at one copy, and not at the argument.
+        assert_eq!(in_dict.as_ptr(), in_order.as_ptr());
+        assert_ne!(in_dict.as_ptr(), arg.as_ptr());
     }
 
     #[test]
