@@ -40,8 +40,9 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::keyspace::{
-    Db, Dict, EncodingLimits, Entry, Keyspace, KeyspaceStats, StrEncoding, Value,
+    Db, Dict, DictKey, EncodingLimits, Entry, Keyspace, KeyspaceStats, StrEncoding, Value,
 };
+use crate::types::listpack::Listpack;
 use crate::types::{hash::Hash, list::List, set::Set, zset::Ranked, zset::ZSet};
 
 /// First bytes of every keyspace snapshot.
@@ -137,7 +138,11 @@ fn image_of(value: &Value) -> ValueImage {
             items: l.iter().cloned().collect(),
         },
         Value::Hash(h) => match h.as_ref() {
-            Hash::Listpack(v) => ValueImage::HashListpack(v.clone()),
+            Hash::Listpack(_) => ValueImage::HashListpack(
+                h.iter()
+                    .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+                    .collect(),
+            ),
             Hash::Table(d) => ValueImage::HashTable {
                 buckets: d.bucket_count() as u64,
                 pairs: d.iter().map(|(f, v)| (f.clone(), v.clone())).collect(),
@@ -192,7 +197,7 @@ pub fn encode(ks: &Keyspace) -> Vec<u8> {
             frame(
                 &mut out,
                 &EntryImage {
-                    key: key.clone(),
+                    key: Bytes::copy_from_slice(key),
                     version: e.version,
                     access: e.access,
                     freq: e.freq,
@@ -237,7 +242,7 @@ impl Reader<'_> {
 }
 
 /// A table of `buckets` buckets for `len` entries, checked first.
-fn table<V>(len: usize, buckets: u64, what: &str) -> Result<Dict<V>, SnapshotError> {
+fn table<V, K: DictKey>(len: usize, buckets: u64, what: &str) -> Result<Dict<V, K>, SnapshotError> {
     let ok = if len == 0 {
         buckets == 0 || buckets.is_power_of_two()
     } else {
@@ -279,12 +284,16 @@ fn value_of(img: ValueImage) -> Result<Value, SnapshotError> {
         ValueImage::List { quicklist, items } => {
             Value::List(Box::new(List::from_parts(VecDeque::from(items), quicklist)))
         }
-        ValueImage::HashListpack(v) => Value::Hash(Box::new(Hash::Listpack(v))),
-        ValueImage::HashTable { buckets, pairs } => Value::Hash(Box::new(Hash::Table(fill(
-            buckets,
-            pairs.into_iter(),
-            "hash",
-        )?))),
+        ValueImage::HashListpack(v) => {
+            let mut lp = Listpack::new();
+            for (f, val) in &v {
+                lp.push_all(&[f, val]);
+            }
+            Value::Hash(Box::new(Hash::Listpack(lp)))
+        }
+        ValueImage::HashTable { buckets, pairs } => Value::Hash(Box::new(Hash::Table(Box::new(
+            fill(buckets, pairs.into_iter(), "hash")?,
+        )))),
         ValueImage::SetIntset(v) => {
             if v.windows(2).any(|w| w[0] >= w[1]) {
                 return Err(SnapshotError::Invalid("intset not sorted".into()));
@@ -316,14 +325,15 @@ fn value_of(img: ValueImage) -> Result<Value, SnapshotError> {
             for (_, s) in &members {
                 check_score(*s)?;
             }
-            let order: BTreeSet<Ranked> = members
+            let scores = fill(buckets, members.into_iter(), "zset")?;
+            // The order shares each member's bytes with the score table.
+            let order: BTreeSet<Ranked> = scores
                 .iter()
                 .map(|(m, s)| Ranked {
                     score: *s,
                     member: m.clone(),
                 })
                 .collect();
-            let scores = fill(buckets, members.into_iter(), "zset")?;
             Value::ZSet(Box::new(ZSet::Skiplist { scores, order }))
         }
     })

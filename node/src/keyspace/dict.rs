@@ -98,7 +98,7 @@ impl<V, K: DictKey> Dict<V, K> {
     /// its entries in the old slab order into a table of the old bucket
     /// count: no rehash happens on the way (`len <= buckets`), so slab,
     /// chains and SCAN order come out identical.
-    pub fn with_layout(len: usize, buckets: usize) -> Dict<V> {
+    pub fn with_layout(len: usize, buckets: usize) -> Dict<V, K> {
         assert!(
             buckets == 0 || buckets.is_power_of_two(),
             "bucket count {buckets} is not a power of two"
