@@ -94,7 +94,7 @@ impl Connection {
             // Execute everything already received.
             loop {
                 let limits = ParseLimits {
-                    max_bulk_len: self.server.config.read().get_i64("proto-max-bulk-len"),
+                    max_bulk_len: self.server.hot.proto_max_bulk_len(),
                     authenticated: self.session.authenticated,
                 };
                 match self.parser.next(&mut self.rbuf, limits) {
@@ -117,11 +117,7 @@ impl Connection {
                 }
             }
             self.flush().await?;
-            let limit = self
-                .server
-                .config
-                .read()
-                .get_i64("client-query-buffer-limit") as usize;
+            let limit = self.server.hot.query_buffer_limit() as usize;
             if self.rbuf.len() + self.parser.pending_bytes() > limit {
                 self.server
                     .stats
@@ -133,7 +129,7 @@ impl Connection {
                 );
                 return Ok(());
             }
-            let idle = self.server.config.read().get_i64("timeout");
+            let idle = self.server.hot.timeout();
             let idle_deadline = if idle > 0 && self.subscribed() == 0 {
                 Some(tokio::time::Instant::now() + Duration::from_secs(idle as u64))
             } else {
@@ -303,13 +299,8 @@ impl Connection {
         if r.spec.flags & flags::SKIP_SLOWLOG != 0 {
             return;
         }
-        let (slower, max) = {
-            let c = self.server.config.read();
-            (
-                c.get_i64("slowlog-log-slower-than"),
-                c.get_i64("slowlog-max-len"),
-            )
-        };
+        let hot = &self.server.hot;
+        let (slower, max) = (hot.slowlog_slower_than(), hot.slowlog_max_len());
         if slower < 0 || (micros as i64) < slower {
             return;
         }
