@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -170,13 +170,24 @@ impl Connection {
             return Ok(());
         }
         let n = self.wbuf.len() as u64;
-        // A client that stops reading must not pin this task: CLIENT KILL
-        // and the pub/sub queue overflow close it even mid-write.
-        let handle = self.session.handle.clone();
-        tokio::select! {
-            r = self.socket.write_all(&self.wbuf) => r?,
-            _ = handle.kill.notified() => {
-                return Err(std::io::Error::other("client killed while writing"));
+        // Fast path: replies almost always fit in the socket buffer, so try
+        // a non-blocking write first. Arming the kill notification and the
+        // select below on every flush showed up in profiles (Notified
+        // poll/drop, select polling) at -P 1.
+        match self.socket.try_write(&self.wbuf) {
+            Ok(w) => self.wbuf.advance(w),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        if !self.wbuf.is_empty() {
+            // A client that stops reading must not pin this task: CLIENT
+            // KILL and the pub/sub queue overflow close it even mid-write.
+            let handle = self.session.handle.clone();
+            tokio::select! {
+                r = self.socket.write_all(&self.wbuf) => r?,
+                _ = handle.kill.notified() => {
+                    return Err(std::io::Error::other("client killed while writing"));
+                }
             }
         }
         self.wbuf.clear();
