@@ -212,11 +212,13 @@ impl Connection {
     }
 
     async fn execute(&mut self, args: Vec<Bytes>) -> Next {
-        let server = self.server.clone();
-        let handle = self.session.handle.clone();
+        // No Arc clones of the server or the client handle here: every
+        // connection bumping the same refcounts per command bounces their
+        // cache lines between the worker threads.
+        let handle = &self.session.handle;
         handle.last_ms.store(unix_ms(), Ordering::Relaxed);
         handle.commands.fetch_add(1, Ordering::Relaxed);
-        server
+        self.server
             .stats
             .commands_processed
             .fetch_add(1, Ordering::Relaxed);
@@ -237,7 +239,7 @@ impl Connection {
                     m.aborted = true;
                 }
                 if let Some(r) = table().get(&args[0]) {
-                    server.stats.commands[r.id]
+                    self.server.stats.commands[r.id]
                         .rejected
                         .fetch_add(1, Ordering::Relaxed);
                 }
@@ -293,7 +295,7 @@ impl Connection {
         let start = Instant::now();
         let (reply, next) = self.dispatch(r, &args).await;
         let micros = start.elapsed().as_micros() as u64;
-        let st = &server.stats.commands[r.id];
+        let st = &self.server.stats.commands[r.id];
         st.calls.fetch_add(1, Ordering::Relaxed);
         st.usec.fetch_add(micros, Ordering::Relaxed);
         if reply.as_ref().is_some_and(|f| f.is_error()) {
