@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 
 use crate::command::{Ctx, DataFn};
 use crate::keyspace::Keyspace;
-use crate::record::{apply, Applied, Op, Record, Watched};
+use crate::record::{apply_tracked, Applied, Op, Record, Watched};
 use crate::resp::Frame;
 
 /// Unix time in milliseconds.
@@ -65,7 +65,12 @@ impl Engine {
     pub fn submit(&self, rec: Record) -> Applied {
         let applied = {
             let mut ks = self.keyspace.lock();
-            apply(&mut ks, &rec)
+            // Read under the keyspace lock: a blocked client registers
+            // (waiter(), `waiting` += 1) before it retries its command under
+            // this lock, so either this write sees it waiting or its retry
+            // sees this write. Without waiters, skip collecting the keys.
+            let track = self.waiting.load(Ordering::SeqCst) > 0;
+            apply_tracked(&mut ks, &rec, track)
         };
         self.wake(&applied.touched);
         applied

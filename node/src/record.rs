@@ -77,9 +77,17 @@ pub struct Applied {
 
 /// Applies `rec` to `ks`.
 pub fn apply(ks: &mut Keyspace, rec: &Record) -> Applied {
+    apply_tracked(ks, rec, true)
+}
+
+/// Applies `rec` to `ks`; `track_touched: false` may leave
+/// [`Applied::touched`] incomplete (for when no client is blocked). The
+/// keyspace and the reply are the same either way.
+pub fn apply_tracked(ks: &mut Keyspace, rec: &Record, track_touched: bool) -> Applied {
     ks.seq += 1;
     let mut ctx = Ctx::for_write(ks, rec.db, rec.time_ms, rec.seed, rec.resp3);
     ctx.retry = rec.retry;
+    ctx.track_touched = track_touched;
     let reply = match &rec.op {
         Op::Command(args) => Some(run(&mut ctx, args)),
         Op::Exec { commands, watched } => {

@@ -41,6 +41,11 @@ pub struct Ctx<'a> {
     pub expired: Vec<(usize, Bytes)>,
     /// Keys whose value changed (wake blocked clients).
     pub touched: Vec<(usize, Bytes)>,
+    /// Whether the ctx's own accessors record keys in `touched`. The engine
+    /// turns it off while no client is blocked: copying the key on every
+    /// write was a measurable cost, and nobody would be woken anyway.
+    /// (Handlers that push to `touched` themselves may still do so.)
+    pub track_touched: bool,
     seed: u64,
     rng: Option<ChaCha8Rng>,
 }
@@ -107,6 +112,7 @@ impl<'a> Ctx<'a> {
             retry: false,
             expired: Vec::new(),
             touched: Vec::new(),
+            track_touched: true,
             seed,
             rng: None,
         }
@@ -202,7 +208,9 @@ impl<'a> Ctx<'a> {
         let db = self.db;
         let seq = self.ks.seq;
         let now = self.now_ms;
-        self.touched.push((db, Bytes::copy_from_slice(key)));
+        if self.track_touched {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
         let e = self.entry_in(db, key)?;
         e.version = seq;
         e.touch(now);
@@ -273,7 +281,9 @@ impl<'a> Ctx<'a> {
         if !keep_ttl {
             d.expires.remove(&key);
         }
-        self.touched.push((db, key.clone()));
+        if self.track_touched {
+            self.touched.push((db, key.clone()));
+        }
         let mut entry = Entry::new(value, seq, self.now_ms);
         // An overwrite keeps the key's access frequency, as Valkey's does.
         if let Some(old) = d.entries.get(&key) {
@@ -294,7 +304,9 @@ impl<'a> Ctx<'a> {
         if self.expire_if_due(db, key) {
             return false;
         }
-        self.touched.push((db, Bytes::copy_from_slice(key)));
+        if self.track_touched {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
         self.ks.dbs[db].remove(key).is_some()
     }
 

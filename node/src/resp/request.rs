@@ -45,6 +45,9 @@ pub struct RequestParser {
     args: Vec<Bytes>,
     /// Length of the bulk string whose header was read, if any.
     bulk_len: Option<usize>,
+    /// Scratch for [`take_complete`]: argument (start, end) offsets found
+    /// by its checking pass, kept to reuse the allocation.
+    spans: Vec<(usize, usize)>,
 }
 
 impl RequestParser {
@@ -73,6 +76,12 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: ParseLimits,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        if self.pending == 0 {
+            if let Some((args, used)) = take_complete(buf, limits, &mut self.spans) {
+                buf.advance(used);
+                return Ok(Some(args));
+            }
+        }
         loop {
             if self.pending == 0 {
                 if buf.is_empty() {
@@ -150,6 +159,69 @@ impl RequestParser {
             return Ok(Some(std::mem::take(&mut self.args)));
         }
     }
+}
+
+/// Most arguments a request may have for [`take_complete`].
+const FAST_MAX_ARGS: i64 = 1024;
+
+/// Fast path for the common case: a whole, small, well-formed multibulk
+/// request already in `buf`. It is checked by index (argument offsets
+/// noted in `spans`), then copied out and removed with one
+/// `advance` (the step-by-step path advanced the buffer per header and per
+/// argument, and showed as ~20% of the node's instructions at -P 1).
+/// Returns the arguments and the bytes used. Anything else — incomplete,
+/// malformed, empty, unauthenticated, a large argument — gives `None` and
+/// the incremental path handles it exactly as before, errors included.
+/// It reads the request the same way that path does (the two bytes after
+/// a header's number or an argument are skipped, not checked).
+fn take_complete(
+    buf: &[u8],
+    limits: ParseLimits,
+    spans: &mut Vec<(usize, usize)>,
+) -> Option<(Vec<Bytes>, usize)> {
+    if !limits.authenticated || buf.first() != Some(&b'*') {
+        return None;
+    }
+    let (n, start) = fast_header(buf, 0)?;
+    if !(1..=FAST_MAX_ARGS).contains(&n) {
+        return None;
+    }
+    // First pass: check that every argument is there, without copying.
+    spans.clear();
+    let mut pos = start;
+    for _ in 0..n {
+        if buf.get(pos) != Some(&b'$') {
+            return None;
+        }
+        let (len, at) = fast_header(buf, pos)?;
+        if len < 0 || len > limits.max_bulk_len || len as usize >= ZERO_COPY_MIN {
+            return None;
+        }
+        let end = at + len as usize;
+        pos = end + 2;
+        if pos > buf.len() {
+            return None;
+        }
+        spans.push((at, end));
+    }
+    // Second pass: copy the arguments out (see `next` for why copy).
+    let args = spans
+        .iter()
+        .map(|&(a, e)| Bytes::copy_from_slice(&buf[a..e]))
+        .collect();
+    Some((args, pos))
+}
+
+/// A `*N`/`$N` header at `at` with a short number: (N, offset after it).
+fn fast_header(buf: &[u8], at: usize) -> Option<(i64, usize)> {
+    // 20 digits is the longest number `parse_i64` accepts.
+    let digits = &buf[at + 1..buf.len().min(at + 1 + 21)];
+    let cr = memchr(b'\r', digits)?;
+    let after = at + 1 + cr + 2;
+    if after > buf.len() {
+        return None;
+    }
+    Some((crate::util::parse_i64(&digits[..cr])?, after))
 }
 
 /// Reads a `*N\r\n` or `$N\r\n` header. `Ok(None)`: incomplete. The inner
@@ -379,6 +451,35 @@ mod tests {
         assert_eq!(args(b"a\x0bb\x0cc"), Some(vec![b"a\x0bb\x0cc".to_vec()]));
         assert_eq!(args(b"\x0b\x0ca"), Some(vec![b"a".to_vec()]));
         assert_eq!(args(b"\"\\x00\""), Some(vec![vec![0]]));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_incremental_one() {
+        // parse_all sees whole requests (fast path); feeding byte by byte
+        // never has one complete at the start (incremental path).
+        let big = format!(
+            "*2\r\n$3\r\nSET\r\n${}\r\n{}\r\n",
+            ZERO_COPY_MIN,
+            "x".repeat(ZERO_COPY_MIN)
+        );
+        let inputs: Vec<Vec<u8>> = vec![
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n".to_vec(),
+            b"*0\r\n*-1\r\n*2\r\n$3\r\nGET\r\n$2\r\n\r\n\r\n".to_vec(),
+            big.into_bytes(),
+        ];
+        for input in inputs {
+            let whole = parse_all(&input).unwrap();
+            let mut p = RequestParser::new();
+            let mut buf = BytesMut::new();
+            let mut one = Vec::new();
+            for &b in input.iter() {
+                buf.extend_from_slice(&[b]);
+                while let Some(args) = p.next(&mut buf, OPEN).unwrap() {
+                    one.push(args);
+                }
+            }
+            assert_eq!(whole, one);
+        }
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn config_set(_s: &mut Session, server: &Server, args: &[Bytes]) -> Frame {
         }
     }
     *cfg = next;
+    server.hot.update(&cfg);
     let limits = encoding_limits(&cfg);
     drop(cfg);
     server.engine.with_keyspace(|ks| ks.limits = limits);

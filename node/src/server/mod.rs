@@ -5,6 +5,7 @@ pub mod admin;
 mod clients;
 pub mod commands;
 mod connection;
+pub mod hot;
 pub mod info;
 mod session;
 pub mod stats;
@@ -31,6 +32,8 @@ use stats::{SlowLog, Stats};
 pub struct Server {
     /// Configuration (CONFIG SET changes it).
     pub config: RwLock<Config>,
+    /// Per-request config values, kept in step with `config` by CONFIG SET.
+    pub hot: hot::HotConfig,
     /// The keyspace and write path.
     pub engine: Engine,
     /// Connected clients.
@@ -61,6 +64,7 @@ impl Server {
         engine.with_keyspace(|ks| ks.limits = admin::encoding_limits(&config));
         let (shutdown, _) = watch::channel(false);
         Server {
+            hot: hot::HotConfig::new(&config),
             config: RwLock::new(config),
             engine,
             clients: Clients::default(),
