@@ -116,7 +116,11 @@ fn object_encodings(ks: &Keyspace) -> Vec<(usize, Bytes, Option<Frame>)> {
         .dbs
         .iter()
         .enumerate()
-        .flat_map(|(i, d)| d.entries.keys().map(move |k| (i, Bytes::copy_from_slice(k))))
+        .flat_map(|(i, d)| {
+            d.entries
+                .keys()
+                .map(move |k| (i, Bytes::copy_from_slice(k)))
+        })
         .collect();
     keys.into_iter()
         .map(|(db, key)| {
