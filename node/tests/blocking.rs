@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{error, value, Node};
+use common::{error, resp, value, Node};
 use redis::Value::{self, Array, BulkString, Int};
 
 fn s(x: &str) -> Value {
@@ -16,15 +16,6 @@ fn s(x: &str) -> Value {
 
 fn arr(xs: &[&str]) -> Value {
     Array(xs.iter().map(|x| s(x)).collect())
-}
-
-/// RESP encoding of a command, for byte-exact checks.
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
 }
 
 /// Number of clients CLIENT LIST shows as blocked (flag `b`).

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{error, value, Node};
+use common::{error, resp, resp3, value, Node};
 use redis::Value::{self, Array, BulkString, Int, Nil, Okay};
 
 fn s(x: &str) -> Value {
@@ -15,28 +15,6 @@ fn arr(xs: &[&str]) -> Value {
 
 fn ints(xs: &[i64]) -> Value {
     Array(xs.iter().map(|&x| Int(x)).collect())
-}
-
-/// RESP encoding of a command, for byte-exact checks.
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// A raw connection switched to RESP3, with the HELLO reply consumed.
-fn resp3(node: &Node) -> common::Raw {
-    let mut raw = node.raw();
-    raw.send(b"HELLO 3\r\nPING\r\n");
-    let mut got = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !got.ends_with(b"+PONG\r\n") && std::time::Instant::now() < deadline {
-        got.extend(raw.read_n(1));
-    }
-    assert!(got.ends_with(b"+PONG\r\n"), "HELLO 3 reply");
-    raw
 }
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

@@ -219,6 +219,22 @@ impl Raw {
     }
 }
 
+/// RESP encoding of a command, for byte-exact checks.
+pub fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+/// A raw connection switched to RESP3, with the HELLO reply consumed.
+pub fn resp3(node: &Node) -> Raw {
+    let mut raw = node.raw();
+    raw.hello3();
+    raw
+}
+
 /// Runs a command and returns the raw `redis::Value`.
 pub fn value(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
     let mut c = redis::cmd(args[0]);
