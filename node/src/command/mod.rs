@@ -52,26 +52,6 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     /// Allowed while a script is busy.
     pub const ALLOW_BUSY: u32 = 1 << 15;
-
-    /// Names in the order Valkey prints them.
-    pub const NAMES: &[(u32, &str)] = &[
-        (WRITE, "write"),
-        (READONLY, "readonly"),
-        (DENYOOM, "denyoom"),
-        (ADMIN, "admin"),
-        (PUBSUB, "pubsub"),
-        (NOSCRIPT, "noscript"),
-        (BLOCKING, "blocking"),
-        (LOADING, "loading"),
-        (STALE, "stale"),
-        (SKIP_MONITOR, "skip_monitor"),
-        (SKIP_SLOWLOG, "skip_slowlog"),
-        (FAST, "fast"),
-        (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
-        (NO_MULTI, "no_multi"),
-        (ALLOW_BUSY, "allow_busy"),
-    ];
 }
 
 /// A handler that runs against the keyspace: a read (on the applied

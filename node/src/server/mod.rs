@@ -79,6 +79,16 @@ impl Server {
         }
     }
 
+    /// The configured `requirepass` (empty: no password, every client is
+    /// authenticated from the start).
+    pub fn requirepass(&self) -> String {
+        self.config
+            .read()
+            .get("requirepass")
+            .unwrap_or("")
+            .to_string()
+    }
+
     /// Asks the node to stop.
     pub fn request_shutdown(&self) {
         // `send` drops the value when nobody is subscribed yet (a SHUTDOWN

@@ -55,12 +55,7 @@ struct Connection {
 /// The client is registered by the accept loop before this task starts, so
 /// `maxclients` counts it even if many connections arrive at once.
 pub async fn serve(server: Arc<Server>, socket: TcpStream, handle: Arc<ClientHandle>) {
-    let authenticated = server
-        .config
-        .read()
-        .get("requirepass")
-        .unwrap_or("")
-        .is_empty();
+    let authenticated = server.requirepass().is_empty();
     let (push_tx, push_rx) = mpsc::channel(pubsub::QUEUE_LIMIT);
     let mut conn = Connection {
         server: server.clone(),
@@ -566,24 +561,12 @@ impl Connection {
         self.session.handle.name.lock().clear();
         self.session.handle.no_evict.store(false, Ordering::Relaxed);
         self.session.handle.no_touch.store(false, Ordering::Relaxed);
-        self.session.authenticated = self
-            .server
-            .config
-            .read()
-            .get("requirepass")
-            .unwrap_or("")
-            .is_empty();
+        self.session.authenticated = self.server.requirepass().is_empty();
         Frame::Simple("RESET".into())
     }
 
     fn check_password(&self, user: &[u8], pass: &[u8]) -> Result<(), Frame> {
-        let required = self
-            .server
-            .config
-            .read()
-            .get("requirepass")
-            .unwrap_or("")
-            .to_string();
+        let required = self.server.requirepass();
         if user != b"default" || (!required.is_empty() && pass != required.as_bytes()) {
             return Err(err(
                 "WRONGPASS invalid username-password pair or user is disabled.",
@@ -598,13 +581,7 @@ impl Connection {
             3 => (args[1].as_ref(), &args[2]),
             _ => return err(errors::SYNTAX),
         };
-        let required = self
-            .server
-            .config
-            .read()
-            .get("requirepass")
-            .unwrap_or("")
-            .to_string();
+        let required = self.server.requirepass();
         if args.len() == 2 && required.is_empty() {
             return err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         }

@@ -12,6 +12,16 @@ use crate::pubsub::{Kind, Subscriber};
 use crate::resp::Frame;
 
 impl Connection {
+    /// The count a (un)subscribe confirmation reports: shard channels count
+    /// on their own, channels and patterns together (as Valkey counts).
+    fn sub_count(&self, kind: Kind) -> usize {
+        if kind == Kind::Shard {
+            self.subs[2].len()
+        } else {
+            self.subs[0].len() + self.subs[1].len()
+        }
+    }
+
     /// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: one confirmation per name.
     pub(super) fn subscribe(&mut self, kind: Kind, names: &[Bytes]) -> Option<Frame> {
         let verb = ["subscribe", "psubscribe", "ssubscribe"][kind as usize];
@@ -29,11 +39,7 @@ impl Connection {
             }
             self.session.handle.subs[kind as usize]
                 .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
+            let count = self.sub_count(kind);
             self.reply(Frame::Push(vec![
                 Frame::bulk(verb),
                 Frame::Bulk(name.clone()),
@@ -52,11 +58,7 @@ impl Connection {
             names.to_vec()
         };
         if names.is_empty() {
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
+            let count = self.sub_count(kind);
             self.reply(Frame::Push(vec![
                 Frame::bulk(verb),
                 Frame::Null,
@@ -71,11 +73,7 @@ impl Connection {
             }
             self.session.handle.subs[kind as usize]
                 .store(self.subs[kind as usize].len(), Ordering::Relaxed);
-            let count = if kind == Kind::Shard {
-                self.subs[2].len()
-            } else {
-                self.subs[0].len() + self.subs[1].len()
-            };
+            let count = self.sub_count(kind);
             self.reply(Frame::Push(vec![
                 Frame::bulk(verb),
                 Frame::Bulk(name),
