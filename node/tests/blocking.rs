@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{error, resp, value, Node};
+use common::{error, resp, value, Node, WRONGTYPE};
 use redis::Value::{self, Array, BulkString, Int};
 
 fn s(x: &str) -> Value {
@@ -53,7 +53,6 @@ fn spawn(node: &Node, args: &[&str]) -> mpsc::Receiver<Value> {
 }
 
 const WAIT: Duration = Duration::from_secs(10);
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 #[test]
 fn blpop_is_served_by_a_push() {

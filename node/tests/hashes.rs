@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{error, resp, resp3, value, Node};
+use common::{arity, error, resp, resp3, value, Node, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use redis::Value::{self, Array, BulkString, Int, Nil, Okay};
 
 fn s(x: &str) -> Value {
@@ -27,14 +27,6 @@ fn items(v: Value) -> Vec<Value> {
         Array(items) => items,
         other => panic!("not an array: {other:?}"),
     }
-}
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
-
-fn arity(name: &str) -> String {
-    format!("ERR wrong number of arguments for '{name}' command")
 }
 
 #[test]

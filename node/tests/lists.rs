@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{error, resp, resp3, value, Node};
+use common::{arity, error, resp, resp3, value, Node, NOT_INTEGER, SYNTAX, WRONGTYPE};
 use redis::Value::{self, Array, BulkString, Int, Nil, Okay};
 
 fn s(x: &str) -> Value {
@@ -15,14 +15,6 @@ fn arr(xs: &[&str]) -> Value {
 
 fn ints(xs: &[i64]) -> Value {
     Array(xs.iter().map(|&x| Int(x)).collect())
-}
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
-
-fn arity(name: &str) -> String {
-    format!("ERR wrong number of arguments for '{name}' command")
 }
 
 #[test]

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::{error, Node};
+use common::{error, Node, WRONGTYPE};
 use redis::{Connection, FromRedisValue, Value};
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 fn q<T: FromRedisValue>(c: &mut Connection, args: &[&str]) -> T {
     let mut cmd = redis::cmd(args[0]);

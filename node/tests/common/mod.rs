@@ -219,6 +219,18 @@ impl Raw {
     }
 }
 
+/// Valkey's WRONGTYPE reply text.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+/// Valkey's reply to an argument that must be a 64-bit integer.
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// Valkey's syntax error.
+pub const SYNTAX: &str = "ERR syntax error";
+
+/// Valkey's wrong-arity error for `name`.
+pub fn arity(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
 /// RESP encoding of a command, for byte-exact checks.
 pub fn resp(args: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
