@@ -177,9 +177,10 @@ impl<'a> Ctx<'a> {
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let db = self.db;
         let now = self.now_ms;
+        let lfu = self.ks.limits.maxmemory_lfu;
         let found = match self.entry_in(db, key) {
             Some(e) => {
-                e.touch(now);
+                e.touch(now, lfu);
                 true
             }
             None => false,
@@ -208,12 +209,13 @@ impl<'a> Ctx<'a> {
         let db = self.db;
         let seq = self.ks.seq;
         let now = self.now_ms;
+        let lfu = self.ks.limits.maxmemory_lfu;
         if self.track_touched {
             self.touched.push((db, Bytes::copy_from_slice(key)));
         }
         let e = self.entry_in(db, key)?;
         e.version = seq;
-        e.touch(now);
+        e.touch(now, lfu);
         Some(&mut e.value)
     }
 

@@ -134,19 +134,24 @@ impl Entry {
         }
     }
 
-    /// Records an access at `now_ms`: the idle clock restarts and the LFU
-    /// counter decays by the minutes since the last access, then grows
-    /// with probability 1/((counter-5)*10+1), as Valkey's LFU does. Local
-    /// bookkeeping only: it never changes a reply of a write.
-    pub fn touch(&mut self, now_ms: i64) {
-        let mut counter = self.lfu_freq(now_ms);
-        if counter < 255 {
-            let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
-            if rand::random::<f64>() < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
-                counter += 1;
+    /// Records an access at `now_ms`: the idle clock restarts. Only under
+    /// an LFU `maxmemory-policy` (`lfu`) does the counter change: it decays
+    /// by the minutes since the last access, then grows with probability
+    /// 1/((counter-5)*10+1), as Valkey's LFU does — a random draw that the
+    /// hot path of every other policy does not pay for, and that OBJECT
+    /// FREQ only reports under LFU anyway. Local bookkeeping: never part of
+    /// a reply to a write or of the digest.
+    pub fn touch(&mut self, now_ms: i64, lfu: bool) {
+        if lfu {
+            let mut counter = self.lfu_freq(now_ms);
+            if counter < 255 {
+                let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+                if rand::random::<f64>() < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
+                    counter += 1;
+                }
             }
+            self.freq = counter;
         }
-        self.freq = counter;
         self.access = secs(now_ms);
     }
 
