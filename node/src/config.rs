@@ -56,11 +56,13 @@ pub const PARAMS: &[Param] = &[
     p("dir", ".", Kind::Text, true),
     p("requirepass", "", Kind::Text, true),
     p("databases", "16", Kind::Int(1, i32::MAX as i64), false),
+    // Fixed at start: the node's log is opened with it (see raft-log's
+    // SyncMode), so CONFIG SET cannot change it under a running log.
     p(
         "appendfsync",
         "always",
         Kind::Enum(&["always", "everysec", "no"]),
-        true,
+        false,
     ),
     p("appendonly", "yes", Kind::Bool, false),
     p("maxclients", "10000", Kind::Int(1, i32::MAX as i64), true),
@@ -174,6 +176,25 @@ pub const PARAMS: &[Param] = &[
     p("tcp-backlog", "511", Kind::Int(0, i32::MAX as i64), false),
     p("latency-tracking", "yes", Kind::Bool, true),
     p("lazyfree-lazy-user-flush", "no", Kind::Bool, true),
+    // Raft (docs/configuration.md). Until cluster mode, `raft-members`
+    // makes this node one member of a replicated group; empty means a
+    // standalone node (a one-member group).
+    p("raft-node-id", "1", Kind::Int(1, i64::MAX), false),
+    p("raft-members", "", Kind::Text, false),
+    p("raft-witnesses", "", Kind::Text, false),
+    p(
+        "raft-heartbeat-interval",
+        "100",
+        Kind::Int(10, 60_000),
+        false,
+    ),
+    p(
+        "raft-election-timeout",
+        "1000",
+        Kind::Int(50, 600_000),
+        false,
+    ),
+    p("raft-snapshot-logs", "20000", Kind::Int(0, i64::MAX), false),
 ];
 
 /// Aliases Valkey keeps for old names.

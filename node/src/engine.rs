@@ -1,11 +1,11 @@
 //! The engine: where commands meet the keyspace.
 //!
 //! Writes become [`Record`]s and go through [`Engine::submit`], the one
-//! place where the keyspace changes. In standalone mode submit applies the
-//! record at once; the Raft groups replace its body with "propose to the
-//! group's log, wait for commit, apply", leaving callers unchanged. Reads
-//! run on the applied keyspace under the same lock, and turn the expired
-//! keys they meet into deletion records.
+//! place where the keyspace changes: the record is proposed to the node's
+//! Raft group, and the reply is what applying it produced once a quorum has
+//! it durable (a standalone node is a one-member group over its own log).
+//! Reads run on the applied keyspace once the group confirms this member
+//! still leads, and turn the expired keys they meet into deletion records.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,8 +18,9 @@ use rand::Rng;
 use tokio::sync::Notify;
 
 use crate::command::{Ctx, DataFn};
+use crate::group::runtime::{Group, Refused};
 use crate::keyspace::Keyspace;
-use crate::record::{apply_tracked, Applied, Op, Record, Watched};
+use crate::record::{Applied, Op, Record, Watched};
 use crate::resp::Frame;
 
 /// Unix time in milliseconds.
@@ -30,19 +31,22 @@ pub fn unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The keyspace of the node's (single, for now) group and its wake-ups.
+/// The node's (single, for now) group and the wake-ups of blocked clients.
 pub struct Engine {
-    keyspace: Mutex<Keyspace>,
+    group: Arc<Group>,
+    /// What a witness reports as its keyspace: it keeps none.
+    empty: Mutex<Keyspace>,
     /// Blocked clients wait on the keys they block on.
     waiters: Mutex<HashMap<(usize, Bytes), Arc<Notify>>>,
     waiting: AtomicUsize,
 }
 
 impl Engine {
-    /// An engine over an empty keyspace with `databases` databases.
-    pub fn new(databases: usize) -> Engine {
+    /// An engine over `group`'s keyspace.
+    pub fn new(group: Arc<Group>, databases: usize) -> Engine {
         Engine {
-            keyspace: Mutex::new(Keyspace::new(databases)),
+            group,
+            empty: Mutex::new(Keyspace::new(databases)),
             waiters: Mutex::new(HashMap::new()),
             waiting: AtomicUsize::new(0),
         }
@@ -60,38 +64,43 @@ impl Engine {
         }
     }
 
-    /// Applies a write record and wakes clients blocked on the keys it
-    /// changed. (The Raft groups make this: propose, commit, apply.)
-    pub fn submit(&self, rec: Record) -> Applied {
-        let applied = {
-            let mut ks = self.keyspace.lock();
-            // Read under the keyspace lock: a blocked client registers
-            // (waiter(), `waiting` += 1) before it retries its command under
-            // this lock, so either this write sees it waiting or its retry
-            // sees this write. Without waiters, skip collecting the keys.
-            let track = self.waiting.load(Ordering::SeqCst) > 0;
-            apply_tracked(&mut ks, &rec, track)
-        };
-        self.wake(&applied.touched);
-        applied
+    /// The group this engine serves.
+    pub fn group(&self) -> &Arc<Group> {
+        &self.group
     }
 
-    /// Runs a read command on the applied keyspace; returns the reply and
-    /// the selected database afterwards. Expired keys it met are deleted
-    /// through a record.
-    pub fn read(&self, f: DataFn, db: usize, args: &[Bytes], resp3: bool) -> (Frame, usize) {
-        let (reply, db_after, expired) = {
-            let mut ks = self.keyspace.lock();
-            let mut ctx = Ctx::for_read(&mut ks, db, unix_ms(), resp3);
+    /// Proposes a write record, waits until it is applied, and wakes
+    /// clients blocked on the keys it changed.
+    pub async fn submit(&self, rec: Record) -> Result<Applied, Refused> {
+        let applied = self.group.propose(rec).await?;
+        self.wake(&applied.touched);
+        Ok(applied)
+    }
+
+    /// Runs a read command on the applied keyspace once this member's
+    /// leadership is confirmed; returns the reply and the selected database
+    /// afterwards. Expired keys it met are deleted through a record.
+    pub async fn read(
+        &self,
+        f: DataFn,
+        db: usize,
+        args: &[Bytes],
+        resp3: bool,
+    ) -> Result<(Frame, usize), Refused> {
+        self.group.confirm_read().await?;
+        let (reply, db_after, expired) = self.with_keyspace(|ks| {
+            let mut ctx = Ctx::for_read(ks, db, unix_ms(), resp3);
             let reply = f(&mut ctx, args);
             (reply, ctx.db, std::mem::take(&mut ctx.expired))
-        };
-        self.expire_keys(expired);
-        (reply, db_after)
+        });
+        if !expired.is_empty() {
+            self.expire_keys(expired).await;
+        }
+        Ok((reply, db_after))
     }
 
     /// Proposes deletion records for keys found expired.
-    pub fn expire_keys(&self, mut expired: Vec<(usize, Bytes)>) {
+    pub async fn expire_keys(&self, mut expired: Vec<(usize, Bytes)>) {
         expired.sort();
         expired.dedup();
         let mut by_db: HashMap<usize, Vec<Bytes>> = HashMap::new();
@@ -99,18 +108,26 @@ impl Engine {
             by_db.entry(db).or_default().push(key);
         }
         for (db, keys) in by_db {
-            self.submit(Engine::record(db, false, Op::Expire(keys)));
+            // Best effort: a member that lost leadership leaves expiry to
+            // the new leader, and a read past a lazily-expired key still
+            // sees it expired (the read path checks the TTL itself).
+            let _ = self
+                .submit(Engine::record(db, false, Op::Expire(keys)))
+                .await;
         }
     }
 
     /// One active-expiry pass: samples keys with a TTL in every database
     /// and deletes (through records) those that are due. Returns how many
     /// it found due, so the caller can repeat while many are.
-    pub fn active_expire_cycle(&self, samples_per_db: usize) -> usize {
+    pub async fn active_expire_cycle(&self, samples_per_db: usize) -> usize {
+        // Only the leader decides expiry; followers never expire on their own.
+        if self.group.status().state != "leader" || self.group.is_witness() {
+            return 0;
+        }
         let now = unix_ms();
         let mut due = Vec::new();
-        {
-            let ks = self.keyspace.lock();
+        self.with_keyspace(|ks| {
             let mut rng = rand::thread_rng();
             for (dbi, db) in ks.dbs.iter().enumerate() {
                 let n = db.expires.len();
@@ -124,27 +141,34 @@ impl Engine {
                     }
                 }
             }
-        }
+        });
         let found = due.len();
-        self.expire_keys(due);
+        self.expire_keys(due).await;
         found
     }
 
-    /// The version WATCH records for `key` (None: absent or expired).
-    pub fn watch(&self, db: usize, key: &Bytes) -> Watched {
-        let mut ks = self.keyspace.lock();
-        let mut ctx = Ctx::for_read(&mut ks, db, unix_ms(), false);
-        let version = ctx.entry_in(db, key).map(|e| e.version);
-        Watched {
+    /// The version WATCH records for `key` (None: absent or expired), read
+    /// on the confirmed leader like any read.
+    pub async fn watch(&self, db: usize, key: &Bytes) -> Result<Watched, Refused> {
+        self.group.confirm_read().await?;
+        let version = self.with_keyspace(|ks| {
+            let mut ctx = Ctx::for_read(ks, db, unix_ms(), false);
+            ctx.entry_in(db, key).map(|e| e.version)
+        });
+        Ok(Watched {
             db,
             key: key.clone(),
             version,
-        }
+        })
     }
 
-    /// Runs `f` with the keyspace locked (INFO, DEBUG, DBSIZE, ...).
+    /// Runs `f` with the applied keyspace locked (INFO, DEBUG, DBSIZE, ...);
+    /// a witness has none and shows an empty one.
     pub fn with_keyspace<R>(&self, f: impl FnOnce(&mut Keyspace) -> R) -> R {
-        f(&mut self.keyspace.lock())
+        match &self.group.data {
+            Some(sm) => sm.with_keyspace(f),
+            None => f(&mut self.empty.lock()),
+        }
     }
 
     /// A handle to wait for a change of any of `keys` (db, key). Take it

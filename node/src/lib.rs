@@ -8,6 +8,7 @@
 //! `raft-log`), built and tested but not wired into the engine yet.
 
 pub mod alloc;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod engine;

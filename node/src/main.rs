@@ -31,7 +31,10 @@ fn main() {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
+            // openraft narrates every state change at info; keep its
+            // warnings and errors unless RUST_LOG asks for more.
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(format!("{level},openraft=warn"))),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -39,7 +39,9 @@
 //! - incremental snapshots that do not pause writes (see `state_machine`);
 //! - wiring into `Engine`, the server, INFO and CLUSTER commands.
 
+pub mod host;
 pub mod local;
+pub mod runtime;
 pub mod snapshot;
 pub mod state_machine;
 pub mod types;

@@ -270,8 +270,16 @@ fn persistence(server: &Server, out: &mut Lines) {
     out.field("aof_last_cow_size", 0);
     out.field("module_fork_in_progress", 0);
     out.field("module_fork_last_cow_size", 0);
-    // slotraft's own: when a write is acknowledged relative to fsync.
+    // slotraft's own: when a write is acknowledged relative to fsync (the
+    // Raft log of every group on this node honours it), and the group's
+    // last snapshot.
     out.field("appendfsync", fsync);
+    let st = server.engine.group().status();
+    out.field("raft_last_snapshot_index", st.snapshot_index);
+    out.field(
+        "raft_log_entries",
+        st.last_log_index.saturating_sub(st.purged_index),
+    );
 }
 
 fn stats(server: &Server, out: &mut Lines) {
@@ -347,8 +355,39 @@ fn stats(server: &Server, out: &mut Lines) {
 }
 
 fn replication(server: &Server, out: &mut Lines) {
-    out.field("role", "master");
-    out.field("connected_slaves", 0);
+    let group = server.engine.group();
+    let st = group.status();
+    let leads = st.state == "leader";
+    if leads || group.is_witness() && st.leader.is_none() {
+        out.field("role", "master");
+    } else {
+        // A data follower is a replica of the group's leader, as Valkey
+        // shows a replica; replication itself is the Raft log's.
+        let (host, port) = st
+            .leader_addr
+            .as_deref()
+            .and_then(|a| a.rsplit_once(':'))
+            .unwrap_or(("?", "0"));
+        out.field("role", "slave");
+        out.field("master_host", host);
+        out.field("master_port", port);
+        out.field(
+            "master_link_status",
+            if st.leader.is_some() { "up" } else { "down" },
+        );
+        out.field("master_sync_in_progress", 0);
+        out.field("slave_read_repl_offset", st.applied_index);
+        out.field("slave_repl_offset", st.applied_index);
+        out.field("slave_priority", 100);
+        out.field("slave_read_only", 1);
+        out.field("replica_announced", 1);
+    }
+    let followers = if leads {
+        st.voters.len().saturating_sub(1)
+    } else {
+        0
+    };
+    out.field("connected_slaves", followers);
     out.field("master_failover_state", "no-failover");
     out.field("master_replid", &server.replid);
     out.field("master_replid2", "0".repeat(40));
@@ -358,6 +397,33 @@ fn replication(server: &Server, out: &mut Lines) {
     out.field("repl_backlog_size", 1048576);
     out.field("repl_backlog_first_byte_offset", 0);
     out.field("repl_backlog_histlen", 0);
+    // slotraft's own: the node's Raft group(s).
+    let raft_role = if group.is_witness() {
+        "witness"
+    } else {
+        st.state
+    };
+    out.field("raft_role", raft_role);
+    out.field("raft_term", st.term);
+    out.field("raft_leader_id", st.leader.unwrap_or(0));
+    out.field("raft_commit_index", st.commit_index);
+    out.field("raft_applied_index", st.applied_index);
+    out.field("raft_last_log_index", st.last_log_index);
+    out.field("raft_last_snapshot_index", st.snapshot_index);
+    out.field("raft_purged_index", st.purged_index);
+    out.field(
+        &format!("raft_group_{}", group.id),
+        format!(
+            "role={raft_role},term={},leader={},commit={},applied={},last_log={},snapshot={},voters={}",
+            st.term,
+            st.leader.unwrap_or(0),
+            st.commit_index,
+            st.applied_index,
+            st.last_log_index,
+            st.snapshot_index,
+            st.voters.len()
+        ),
+    );
 }
 
 fn cpu(_server: &Server, out: &mut Lines) {

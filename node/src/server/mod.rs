@@ -25,6 +25,7 @@ pub use session::{Multi, ReplyMode, Session};
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::group::host::{Host, HostSettings};
 use crate::pubsub::PubSub;
 use stats::{SlowLog, Stats};
 
@@ -57,11 +58,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Builds the shared state from a configuration.
-    pub fn new(config: Config, port: u16) -> Server {
-        let databases = config.get_i64("databases").max(1) as usize;
-        let engine = Engine::new(databases);
-        engine.with_keyspace(|ks| ks.limits = admin::encoding_limits(&config));
+    /// Builds the shared state from a configuration and the engine over
+    /// the node's group.
+    pub fn new(config: Config, port: u16, engine: Engine) -> Server {
         let (shutdown, _) = watch::channel(false);
         Server {
             hot: hot::HotConfig::new(&config),
@@ -206,7 +205,12 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         .and_then(|l| l.local_addr().ok())
         .map(|a| a.port())
         .unwrap_or(port);
-    let server = Arc::new(Server::new(config, bound_port));
+    let limits = admin::encoding_limits(&config);
+    let settings = HostSettings::from_config(&config, limits).map_err(std::io::Error::other)?;
+    let databases = settings.databases;
+    let host = Host::open_standalone(settings, format!("127.0.0.1:{bound_port}")).await?;
+    let engine = Engine::new(host.group.clone(), databases);
+    let server = Arc::new(Server::new(config, bound_port, engine));
     info!(port = bound_port, "Ready to accept connections tcp");
     // The line tests and scripts wait for, printed once all listeners are up.
     println!("Ready to accept connections tcp port {bound_port}");
@@ -224,6 +228,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         _ = term.recv() => info!("SIGTERM received, shutting down"),
         _ = stop.wait_for(|v| *v) => info!("SHUTDOWN requested"),
     }
+    host.shutdown().await;
     Ok(())
 }
 
@@ -290,7 +295,7 @@ async fn active_expire(server: Arc<Server>) {
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let start = Instant::now();
         loop {
-            let due = server.engine.active_expire_cycle(SAMPLES);
+            let due = server.engine.active_expire_cycle(SAMPLES).await;
             if due * 4 < SAMPLES || start.elapsed() > Duration::from_millis(25) {
                 break;
             }

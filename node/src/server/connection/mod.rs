@@ -22,12 +22,22 @@ mod subscriptions;
 use super::session::{Multi, ReplyMode, Session};
 use super::stats::SlowEntry;
 use super::{ClientHandle, Server};
+use crate::cluster::redirect::refusal;
+use crate::cluster::slot::key_slot;
 use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
 use crate::pubsub::{self, Kind};
 use crate::record::{Op, Record};
 use crate::resp::{Frame, ParseLimits, RequestParser};
+
+/// The slot of a command's first key (0 for a command without keys).
+fn command_slot(r: Resolved, args: &[Bytes]) -> u16 {
+    r.spec
+        .key_positions(args)
+        .and_then(|k| k.first().map(|&i| key_slot(&args[i])))
+        .unwrap_or(0)
+}
 
 /// What the loop does after a command.
 enum Next {
@@ -332,12 +342,17 @@ impl Connection {
                 let reply = if r.spec.is_write() {
                     self.write(r, args).await
                 } else {
-                    let (reply, db) =
-                        self.server
-                            .engine
-                            .read(f, self.session.db, args, self.session.resp3());
-                    self.session.select(db);
-                    reply
+                    let engine = &self.server.engine;
+                    match engine
+                        .read(f, self.session.db, args, self.session.resp3())
+                        .await
+                    {
+                        Ok((reply, db)) => {
+                            self.session.select(db);
+                            reply
+                        }
+                        Err(why) => refusal(engine.group(), why, command_slot(r, args)).await,
+                    }
                 };
                 (Some(reply), Next::Continue)
             }
@@ -359,7 +374,10 @@ impl Connection {
                 Op::Command(args.to_vec()),
             )
         };
-        let applied = engine.submit(record());
+        let applied = match engine.submit(record()).await {
+            Ok(a) => a,
+            Err(why) => return refusal(engine.group(), why, command_slot(r, args)).await,
+        };
         if !applied.blocked || r.spec.flags & flags::BLOCKING == 0 {
             self.session.select(applied.db);
             return applied.reply.unwrap_or(Frame::Null);
@@ -384,10 +402,16 @@ impl Connection {
         let handle = self.session.handle.clone();
         let reply = loop {
             let woken = waiter.notified();
-            let applied = engine.submit(Record {
-                retry: true,
-                ..record()
-            });
+            let applied = match engine
+                .submit(Record {
+                    retry: true,
+                    ..record()
+                })
+                .await
+            {
+                Ok(a) => a,
+                Err(why) => break refusal(engine.group(), why, command_slot(r, args)).await,
+            };
             if !applied.blocked {
                 break applied.reply.unwrap_or(Frame::Null);
             }
@@ -414,7 +438,7 @@ impl Connection {
                     Frame::ok()
                 }
             }
-            "watch" => self.watch(args),
+            "watch" => self.watch(args).await,
             "unwatch" => {
                 self.session.unwatch();
                 Frame::ok()
@@ -469,14 +493,29 @@ impl Connection {
                 _ => local.push(i),
             }
         }
-        let applied = self.server.engine.submit(Engine::record(
-            self.session.db,
-            self.session.resp3(),
-            Op::Exec {
-                commands: data,
-                watched,
-            },
-        ));
+        let slot = data
+            .iter()
+            .find_map(|args| {
+                let r = table().resolve(args).ok()?;
+                let first = *r.spec.key_positions(args)?.first()?;
+                Some(key_slot(&args[first]))
+            })
+            .unwrap_or(0);
+        let engine = &self.server.engine;
+        let submitted = engine
+            .submit(Engine::record(
+                self.session.db,
+                self.session.resp3(),
+                Op::Exec {
+                    commands: data,
+                    watched,
+                },
+            ))
+            .await;
+        let applied = match submitted {
+            Ok(a) => a,
+            Err(why) => return refusal(engine.group(), why, slot).await,
+        };
         self.session.select(applied.db);
         let Some(Frame::Array(data_replies)) = applied.reply else {
             return Frame::NullArray;
@@ -513,7 +552,7 @@ impl Connection {
         Frame::Array(out)
     }
 
-    fn watch(&mut self, args: &[Bytes]) -> Frame {
+    async fn watch(&mut self, args: &[Bytes]) -> Frame {
         if self.session.multi.is_some() {
             return err("ERR WATCH inside MULTI is not allowed");
         }
@@ -526,8 +565,11 @@ impl Connection {
             {
                 continue;
             }
-            let w = self.server.engine.watch(self.session.db, key);
-            self.session.watched.push(w);
+            let engine = &self.server.engine;
+            match engine.watch(self.session.db, key).await {
+                Ok(w) => self.session.watched.push(w),
+                Err(why) => return refusal(engine.group(), why, key_slot(key)).await,
+            }
         }
         self.session
             .handle

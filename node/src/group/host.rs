@@ -1,0 +1,260 @@
+//! The groups a node hosts, opened from its configuration: the node's
+//! write-ahead log, the group's state machine and `Raft`, bootstrap on
+//! first start and recovery on every later one.
+//!
+//! Layout under `dir`: `raft-log/` (the node's WAL, shared by every group)
+//! and `group-<id>/` (the group's latest snapshot). A restart opens both:
+//! the state machine loads the snapshot, and openraft replays the committed
+//! log entries after it.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::{BasicNode, SnapshotPolicy};
+use raft_log::{LogStore, Options, SyncMode};
+use tracing::info;
+
+use super::local::Router;
+use super::runtime::Group;
+use super::state_machine::GroupStateMachine;
+use super::types::{GroupConfig, GroupRaft, NodeId};
+use crate::config::Config;
+use crate::keyspace::EncodingLimits;
+
+/// The id of the one data group a node hosts until cluster mode.
+pub const DATA_GROUP: u64 = 1;
+
+/// One member of a replicated group as `raft-members` lists it:
+/// `id=host:port@busport`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberAddr {
+    /// Member (node) id.
+    pub id: NodeId,
+    /// Client address, `host:port` (what MOVED names).
+    pub client: String,
+    /// Cluster bus address, `host:busport`.
+    pub bus: String,
+}
+
+/// Parses `raft-members`: comma-separated `id=host:port@busport`.
+pub fn parse_members(text: &str) -> Result<Vec<MemberAddr>, String> {
+    let mut out: Vec<MemberAddr> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || format!("bad raft-members entry '{item}': expected id=host:port@busport");
+        let (id, addr) = item.split_once('=').ok_or_else(bad)?;
+        let id: NodeId = id.parse().map_err(|_| bad())?;
+        let (client, bus_port) = addr.rsplit_once('@').ok_or_else(bad)?;
+        let (host, port) = client.rsplit_once(':').ok_or_else(bad)?;
+        port.parse::<u16>().map_err(|_| bad())?;
+        bus_port.parse::<u16>().map_err(|_| bad())?;
+        if id == 0 || out.iter().any(|m| m.id == id) {
+            return Err(format!("raft-members: duplicate or zero id {id}"));
+        }
+        out.push(MemberAddr {
+            id,
+            client: client.to_string(),
+            bus: format!("{host}:{bus_port}"),
+        });
+    }
+    Ok(out)
+}
+
+/// What the node needs to open its groups, read from the configuration.
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    /// This node's member id.
+    pub node_id: NodeId,
+    /// The group's members (empty: standalone).
+    pub members: Vec<MemberAddr>,
+    /// Ids among `members` that are witnesses.
+    pub witnesses: Vec<NodeId>,
+    /// Data directory.
+    pub dir: PathBuf,
+    /// Databases per keyspace.
+    pub databases: usize,
+    /// Encoding thresholds of the keyspace.
+    pub limits: EncodingLimits,
+    /// raft-log durability (`appendfsync`).
+    pub sync: SyncMode,
+    /// Leader heartbeat period, ms.
+    pub heartbeat_ms: u64,
+    /// Election timeout (lower bound; the upper is twice it), ms.
+    pub election_ms: u64,
+    /// Snapshot after this many entries since the last (0: never).
+    pub snapshot_logs: u64,
+}
+
+impl HostSettings {
+    /// Reads the settings from `config`.
+    pub fn from_config(config: &Config, limits: EncodingLimits) -> Result<HostSettings, String> {
+        let node_id = config.get_i64("raft-node-id") as NodeId;
+        let members = parse_members(config.get("raft-members").unwrap_or(""))?;
+        let witnesses = config
+            .get("raft-witnesses")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("bad raft-witnesses id '{s}'"))
+            })
+            .collect::<Result<Vec<NodeId>, String>>()?;
+        if !members.is_empty() && !members.iter().any(|m| m.id == node_id) {
+            return Err(format!("raft-node-id {node_id} is not in raft-members"));
+        }
+        if let Some(w) = witnesses
+            .iter()
+            .find(|w| !members.iter().any(|m| m.id == **w))
+        {
+            return Err(format!("raft-witnesses: {w} is not in raft-members"));
+        }
+        let heartbeat_ms = config.get_i64("raft-heartbeat-interval") as u64;
+        let election_ms = config.get_i64("raft-election-timeout") as u64;
+        if election_ms <= heartbeat_ms * 2 {
+            return Err("raft-election-timeout must exceed twice raft-heartbeat-interval".into());
+        }
+        Ok(HostSettings {
+            node_id,
+            members,
+            witnesses,
+            dir: PathBuf::from(config.get("dir").unwrap_or(".")),
+            databases: config.get_i64("databases").max(1) as usize,
+            limits,
+            sync: match config.get("appendfsync").unwrap_or("always") {
+                "everysec" => SyncMode::EverySec,
+                "no" => SyncMode::No,
+                _ => SyncMode::Always,
+            },
+            heartbeat_ms,
+            election_ms,
+            snapshot_logs: config.get_i64("raft-snapshot-logs") as u64,
+        })
+    }
+
+    /// True when this node is the group's witness.
+    pub fn is_witness(&self) -> bool {
+        self.witnesses.contains(&self.node_id)
+    }
+
+    /// The openraft configuration of the group.
+    pub fn raft_config(&self) -> Result<Arc<openraft::Config>, String> {
+        let c = openraft::Config {
+            cluster_name: "slotraft".into(),
+            heartbeat_interval: self.heartbeat_ms,
+            election_timeout_min: self.election_ms,
+            election_timeout_max: self.election_ms * 2,
+            // A follower's fsync is part of every AppendEntries round.
+            install_snapshot_timeout: (self.election_ms * 10).max(10_000),
+            snapshot_policy: match self.snapshot_logs {
+                0 => SnapshotPolicy::Never,
+                n => SnapshotPolicy::LogsSinceLast(n),
+            },
+            // Keep a window of entries after a snapshot, so a follower a
+            // little behind catches up from the log rather than by snapshot.
+            max_in_snapshot_log_to_keep: (self.snapshot_logs / 4).min(10_000),
+            ..Default::default()
+        };
+        c.validate().map(Arc::new).map_err(|e| e.to_string())
+    }
+}
+
+/// The node's log and groups.
+pub struct Host {
+    /// The one data group (until cluster mode).
+    pub group: Arc<Group>,
+    /// Settings it was opened with.
+    pub settings: HostSettings,
+    log: Option<LogStore>,
+}
+
+impl Host {
+    /// Opens the log and the data group of a standalone node: a group whose
+    /// only member is this node, initialized on first start. `client_addr`
+    /// is what the membership records as this node's address.
+    pub async fn open_standalone(settings: HostSettings, client_addr: String) -> io::Result<Host> {
+        let log = open_log(&settings)?;
+        let raft_config = settings.raft_config().map_err(io::Error::other)?;
+        let sm = GroupStateMachine::open(
+            settings.dir.join(format!("group-{DATA_GROUP}")),
+            settings.databases,
+            settings.limits,
+        )?;
+        let group_log = log
+            .group::<GroupConfig>(DATA_GROUP)
+            .map_err(|e| e.to_io())?;
+        // No peers: the in-process router with this member alone.
+        let router = Router::new();
+        let raft = GroupRaft::new(
+            settings.node_id,
+            raft_config,
+            router.network(settings.node_id),
+            group_log,
+            sm.clone(),
+        )
+        .await
+        .map_err(io::Error::other)?;
+        router.add(settings.node_id, raft.clone());
+        if !raft.is_initialized().await.map_err(io::Error::other)? {
+            let members = BTreeMap::from([(settings.node_id, BasicNode::new(client_addr))]);
+            raft.initialize(members).await.map_err(io::Error::other)?;
+            info!("initialized a new standalone group");
+        }
+        let group = Group::start(DATA_GROUP, settings.node_id, raft, Some(sm));
+        // A lone member elects itself at once; wait so the first commands
+        // do not meet an election in progress.
+        if group.wait_leader(Duration::from_secs(10)).await.is_none() {
+            return Err(io::Error::other("the standalone group elected no leader"));
+        }
+        Ok(Host {
+            group,
+            settings,
+            log: Some(log),
+        })
+    }
+
+    /// Stops the groups and closes the log after everything queued is
+    /// written.
+    pub async fn shutdown(mut self) {
+        if let Err(e) = self.group.raft.shutdown().await {
+            tracing::warn!(%e, "raft shutdown");
+        }
+        if let Some(log) = self.log.take() {
+            let _ = log.flush();
+        }
+    }
+}
+
+/// Opens the node's write-ahead log under `dir/raft-log`.
+fn open_log(settings: &HostSettings) -> io::Result<LogStore> {
+    let opts = Options {
+        sync: settings.sync,
+        ..Options::default()
+    };
+    LogStore::open(settings.dir.join("raft-log"), opts).map_err(|e| e.to_io())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_parse() {
+        let m = parse_members("1=127.0.0.1:7001@17001, 2=h:7002@17002").unwrap();
+        assert_eq!(
+            m[1],
+            MemberAddr {
+                id: 2,
+                client: "h:7002".into(),
+                bus: "h:17002".into()
+            }
+        );
+        assert!(parse_members("1=127.0.0.1:7001").is_err());
+        assert!(parse_members("1=a:1@2,1=b:1@2").is_err());
+        assert!(parse_members("x=a:1@2").is_err());
+        assert_eq!(parse_members("").unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,364 @@
+//! A group as the node runs it: the `Raft`, its state machine, the proposal
+//! batcher and the read gate.
+//!
+//! Writes: a connection hands its [`Record`] to [`Group::propose`], which
+//! queues it for the batcher task. The batcher takes everything queued into
+//! one entry (DESIGN, write path step 5: while entries are in flight the
+//! next one fills) and hands it to openraft with `client_write_ff`, which
+//! keeps submission order = log order. When the entry is applied on this
+//! member (it leads), record *i*'s [`Applied`] goes back to waiter *i*. At
+//! most [`MAX_IN_FLIGHT`] entries are outstanding, so under load entries
+//! carry many records and one fdatasync serves them all.
+//!
+//! Reads: [`Group::confirm_read`] makes sure this member still leads before
+//! a read runs on its applied keyspace. One confirmation round serves every
+//! read that asked before the round was sent (a generation counter), so a
+//! burst of reads costs one round to the voters. A group whose only voter
+//! is this member skips the round: nobody else can have been elected.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
+use openraft::{BasicNode, RaftMetrics, ServerState};
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tracing::{info, warn};
+
+use super::state_machine::GroupStateMachine;
+use super::types::{GroupRaft, NodeId};
+use crate::record::{Applied, Record};
+
+/// Entries handed to openraft and not yet applied, per group. Two lets one
+/// entry be made durable while the next is being filled and appended.
+pub const MAX_IN_FLIGHT: usize = 2;
+/// Records per entry at most (bounds entry size and apply latency).
+const MAX_BATCH_RECORDS: usize = 4096;
+/// Payload bytes per entry at most (raft-log takes up to 256 MiB).
+const MAX_BATCH_BYTES: usize = 16 << 20;
+
+/// Why a proposal or a read was not served here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// Another member leads (its id and client address, when known), or
+    /// no leader is known (`None`).
+    NotLeader(Option<(NodeId, String)>),
+    /// This member is the group's witness: it never serves clients.
+    Witness,
+    /// The group cannot serve (stopped, storage failed).
+    Fatal(String),
+}
+
+struct Proposal {
+    record: Record,
+    reply: oneshot::Sender<Result<Applied, Refused>>,
+}
+
+/// What the node reports about a group (INFO, CLUSTER GROUPS).
+#[derive(Debug, Clone, Default)]
+pub struct GroupStatus {
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    pub state: &'static str,
+    /// Current term.
+    pub term: u64,
+    /// Leader's member id, if known.
+    pub leader: Option<NodeId>,
+    /// Leader's client address, if known.
+    pub leader_addr: Option<String>,
+    /// Index of the last entry in the log.
+    pub last_log_index: u64,
+    /// Index of the last entry known committed here (openraft 0.9 reports
+    /// no commit index, so this is the applied index).
+    pub commit_index: u64,
+    /// Index of the last applied entry.
+    pub applied_index: u64,
+    /// Index covered by the last snapshot.
+    pub snapshot_index: u64,
+    /// Index below which the log is purged.
+    pub purged_index: u64,
+    /// Voters of the group.
+    pub voters: Vec<NodeId>,
+}
+
+/// One Raft group hosted on this node.
+pub struct Group {
+    /// The group's id (0 is the meta group; the standalone group is 1).
+    pub id: u64,
+    /// This node's member id.
+    pub node_id: NodeId,
+    /// The openraft handle.
+    pub raft: GroupRaft,
+    /// The state machine, `None` when this member is the group's witness.
+    pub data: Option<GroupStateMachine>,
+    proposals: mpsc::UnboundedSender<Proposal>,
+    reads: ReadGate,
+    /// This member leads and is the group's only voter (reads need no round).
+    sole_leader: AtomicBool,
+    /// Refuse new proposals (leader transfer, shutdown in progress).
+    draining: AtomicBool,
+    status: Mutex<GroupStatus>,
+}
+
+impl Group {
+    /// Wraps a started `Raft` and spawns the batcher and the metrics watcher.
+    pub fn start(
+        id: u64,
+        node_id: NodeId,
+        raft: GroupRaft,
+        data: Option<GroupStateMachine>,
+    ) -> Arc<Group> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let group = Arc::new(Group {
+            id,
+            node_id,
+            raft: raft.clone(),
+            data,
+            proposals: tx,
+            reads: ReadGate::new(),
+            sole_leader: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            status: Mutex::new(GroupStatus::default()),
+        });
+        tokio::spawn(batcher(raft.clone(), rx));
+        tokio::spawn(read_confirmer(raft.clone(), group.reads.clone()));
+        tokio::spawn(watch_metrics(Arc::downgrade(&group), raft.metrics()));
+        group
+    }
+
+    /// True when this member is the group's witness.
+    pub fn is_witness(&self) -> bool {
+        self.data.is_none()
+    }
+
+    /// Proposes `record` and waits until it is committed and applied here.
+    pub async fn propose(&self, record: Record) -> Result<Applied, Refused> {
+        if self.is_witness() {
+            return Err(Refused::Witness);
+        }
+        if self.draining.load(Ordering::Acquire) {
+            return Err(Refused::NotLeader(None));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.proposals
+            .send(Proposal { record, reply: tx })
+            .map_err(|_| Refused::Fatal("group stopped".into()))?;
+        rx.await
+            .unwrap_or_else(|_| Err(Refused::Fatal("group stopped".into())))
+    }
+
+    /// Returns once a read may run on this member's applied keyspace and
+    /// see every write acknowledged before the call.
+    pub async fn confirm_read(&self) -> Result<(), Refused> {
+        if self.is_witness() {
+            return Err(Refused::Witness);
+        }
+        if self.sole_leader.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.reads.confirm().await
+    }
+
+    /// Stops (or resumes) accepting proposals here, for a leader transfer.
+    pub fn set_draining(&self, on: bool) {
+        self.draining.store(on, Ordering::Release);
+    }
+
+    /// A copy of the group's last observed state.
+    pub fn status(&self) -> GroupStatus {
+        self.status.lock().clone()
+    }
+
+    /// Waits until some member is known to lead (or `timeout` passes);
+    /// returns the leader's id.
+    pub async fn wait_leader(&self, timeout: Duration) -> Option<NodeId> {
+        let m = self
+            .raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "a leader is known")
+            .await
+            .ok()?;
+        m.current_leader
+    }
+}
+
+fn not_leader(f: ForwardToLeader<NodeId, BasicNode>) -> Refused {
+    Refused::NotLeader(f.leader_id.zip(f.leader_node.map(|n| n.addr)))
+}
+
+/// Rough payload size of a record, to bound entries.
+fn record_bytes(r: &Record) -> usize {
+    use crate::record::Op;
+    let args = |a: &[bytes::Bytes]| a.iter().map(|b| b.len() + 8).sum::<usize>();
+    64 + match &r.op {
+        Op::Command(a) => args(a),
+        Op::Exec { commands, watched } => {
+            commands.iter().map(|c| args(c)).sum::<usize>()
+                + watched.iter().map(|w| w.key.len() + 24).sum::<usize>()
+        }
+        Op::Expire(keys) => args(keys),
+    }
+}
+
+/// Turns queued proposals into entries: one entry takes everything queued
+/// when an in-flight slot frees up.
+async fn batcher(raft: GroupRaft, mut rx: mpsc::UnboundedReceiver<Proposal>) {
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    while let Some(first) = rx.recv().await {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut bytes = record_bytes(&first.record);
+        let mut records = vec![first.record];
+        let mut waiters = vec![first.reply];
+        while records.len() < MAX_BATCH_RECORDS && bytes < MAX_BATCH_BYTES {
+            let Ok(p) = rx.try_recv() else { break };
+            bytes += record_bytes(&p.record);
+            records.push(p.record);
+            waiters.push(p.reply);
+        }
+        let fan_out_err = |waiters: Vec<oneshot::Sender<Result<Applied, Refused>>>, e: Refused| {
+            for w in waiters {
+                let _ = w.send(Err(e.clone()));
+            }
+        };
+        match raft.client_write_ff(records).await {
+            Ok(done) => {
+                tokio::spawn(async move {
+                    let result = done.await;
+                    drop(permit);
+                    match result {
+                        Ok(Ok(resp)) => {
+                            let mut applied = resp.data.into_iter();
+                            for w in waiters {
+                                let _ = w.send(applied.next().ok_or_else(|| {
+                                    Refused::Fatal("entry applied without a reply".into())
+                                }));
+                            }
+                        }
+                        Ok(Err(ClientWriteError::ForwardToLeader(f))) => {
+                            fan_out_err(waiters, not_leader(f))
+                        }
+                        Ok(Err(e)) => fan_out_err(waiters, Refused::Fatal(e.to_string())),
+                        // The responder was dropped: leadership was lost
+                        // before the entry's fate was known.
+                        Err(_) => fan_out_err(waiters, Refused::NotLeader(None)),
+                    }
+                });
+            }
+            Err(fatal) => fan_out_err(waiters, Refused::Fatal(fatal.to_string())),
+        }
+    }
+}
+
+/// Coalesced leadership confirmation: readers take a ticket; a confirmer
+/// task runs one round for every ticket taken before the round started.
+#[derive(Clone)]
+struct ReadGate {
+    inner: Arc<ReadGateInner>,
+}
+
+struct ReadGateInner {
+    /// Tickets handed out.
+    requested: AtomicU64,
+    wake: tokio::sync::Notify,
+    /// (highest ticket served, its outcome).
+    done: watch::Sender<(u64, Result<(), Refused>)>,
+}
+
+impl ReadGate {
+    fn new() -> ReadGate {
+        ReadGate {
+            inner: Arc::new(ReadGateInner {
+                requested: AtomicU64::new(0),
+                wake: tokio::sync::Notify::new(),
+                done: watch::channel((0, Ok(()))).0,
+            }),
+        }
+    }
+
+    async fn confirm(&self) -> Result<(), Refused> {
+        let mut rx = self.inner.done.subscribe();
+        let ticket = self.inner.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        self.inner.wake.notify_one();
+        let outcome = match rx.wait_for(|(served, _)| *served >= ticket).await {
+            Ok(v) => v.1.clone(),
+            Err(_) => Err(Refused::Fatal("group stopped".into())),
+        };
+        outcome
+    }
+}
+
+async fn read_confirmer(raft: GroupRaft, gate: ReadGate) {
+    let inner = &gate.inner;
+    loop {
+        let served = inner.done.borrow().0;
+        if inner.requested.load(Ordering::Acquire) <= served {
+            inner.wake.notified().await;
+            continue;
+        }
+        // Every ticket up to here was taken before this round is sent.
+        let upto = inner.requested.load(Ordering::Acquire);
+        let outcome = match raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => Err(not_leader(f)),
+            Err(RaftError::APIError(e)) => {
+                warn!(%e, "read confirmation failed");
+                Err(Refused::NotLeader(None))
+            }
+            Err(RaftError::Fatal(e)) => Err(Refused::Fatal(e.to_string())),
+        };
+        let _ = inner.done.send_replace((upto, outcome));
+    }
+}
+
+/// Keeps `status` and `sole_leader` in step with openraft's metrics.
+async fn watch_metrics(
+    group: std::sync::Weak<Group>,
+    mut rx: watch::Receiver<RaftMetrics<NodeId, BasicNode>>,
+) {
+    let mut last_state = None;
+    loop {
+        {
+            let Some(g) = group.upgrade() else { return };
+            let m = rx.borrow_and_update().clone();
+            let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
+            let leads = m.state == ServerState::Leader;
+            g.sole_leader
+                .store(leads && voters == [g.node_id], Ordering::Release);
+            if last_state != Some(m.state) {
+                info!(group = g.id, state = ?m.state, term = m.current_term, leader = ?m.current_leader, "raft state");
+                last_state = Some(m.state);
+            }
+            let leader_addr = m.current_leader.and_then(|l| {
+                m.membership_config
+                    .membership()
+                    .get_node(&l)
+                    .map(|n| n.addr.clone())
+            });
+            *g.status.lock() = GroupStatus {
+                state: match m.state {
+                    ServerState::Leader => "leader",
+                    ServerState::Follower => "follower",
+                    ServerState::Candidate => "candidate",
+                    ServerState::Learner => "learner",
+                    ServerState::Shutdown => "shutdown",
+                },
+                term: m.current_term,
+                leader: m.current_leader,
+                leader_addr,
+                last_log_index: m.last_log_index.unwrap_or(0),
+                // openraft 0.9's metrics carry no commit index; what this
+                // member applied is the committed prefix it knows of.
+                commit_index: m.last_applied.map_or(0, |l| l.index),
+                applied_index: m.last_applied.map_or(0, |l| l.index),
+                snapshot_index: m.snapshot.map_or(0, |l| l.index),
+                purged_index: m.purged.map_or(0, |l| l.index),
+                voters,
+            };
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
