@@ -18,7 +18,7 @@ use rand::Rng;
 use tokio::sync::Notify;
 
 use crate::command::{Ctx, DataFn};
-use crate::group::runtime::{Group, Refused};
+use crate::group::runtime::{Group, Pending, Refused};
 use crate::keyspace::Keyspace;
 use crate::record::{Applied, Op, Record, Watched};
 use crate::resp::Frame;
@@ -72,7 +72,18 @@ impl Engine {
     /// Proposes a write record, waits until it is applied, and wakes
     /// clients blocked on the keys it changed.
     pub async fn submit(&self, rec: Record) -> Result<Applied, Refused> {
-        let applied = self.group.propose(rec).await?;
+        self.finish(self.group.enqueue(rec)?).await
+    }
+
+    /// Queues a write record without waiting (a pipeline queues its writes
+    /// back to back so they share entries); [`Engine::finish`] waits for it.
+    pub fn enqueue(&self, rec: Record) -> Result<Pending, Refused> {
+        self.group.enqueue(rec)
+    }
+
+    /// Waits for a queued write and wakes clients blocked on its keys.
+    pub async fn finish(&self, pending: Pending) -> Result<Applied, Refused> {
+        let applied = pending.wait().await?;
         self.wake(&applied.touched);
         Ok(applied)
     }

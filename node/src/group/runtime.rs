@@ -55,6 +55,18 @@ struct Proposal {
     reply: oneshot::Sender<Result<Applied, Refused>>,
 }
 
+/// A queued proposal's outcome, to be awaited.
+pub struct Pending(oneshot::Receiver<Result<Applied, Refused>>);
+
+impl Pending {
+    /// Waits until the record is applied here (or refused).
+    pub async fn wait(self) -> Result<Applied, Refused> {
+        self.0
+            .await
+            .unwrap_or_else(|_| Err(Refused::Fatal("group stopped".into())))
+    }
+}
+
 /// What the node reports about a group (INFO, CLUSTER GROUPS).
 #[derive(Debug, Clone, Default)]
 pub struct GroupStatus {
@@ -133,6 +145,13 @@ impl Group {
 
     /// Proposes `record` and waits until it is committed and applied here.
     pub async fn propose(&self, record: Record) -> Result<Applied, Refused> {
+        self.enqueue(record)?.wait().await
+    }
+
+    /// Queues `record` for the next entry without waiting: records queued
+    /// one after the other are applied in that order. A pipeline of writes
+    /// queues them all, then waits for each.
+    pub fn enqueue(&self, record: Record) -> Result<Pending, Refused> {
         if self.is_witness() {
             return Err(Refused::Witness);
         }
@@ -143,8 +162,7 @@ impl Group {
         self.proposals
             .send(Proposal { record, reply: tx })
             .map_err(|_| Refused::Fatal("group stopped".into()))?;
-        rx.await
-            .unwrap_or_else(|_| Err(Refused::Fatal("group stopped".into())))
+        Ok(Pending(rx))
     }
 
     /// Returns once a read may run on this member's applied keyspace and

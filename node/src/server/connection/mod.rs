@@ -6,7 +6,7 @@
 //! blocking, HELLO/AUTH/QUIT/RESET — are run here; everything else goes to
 //! the command's handler.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +27,10 @@ use crate::cluster::slot::key_slot;
 use crate::command::{flags, table, Handler, Resolved};
 use crate::engine::{unix_ms, Engine};
 use crate::errors::{self, err};
+use crate::group::runtime::{Pending, Refused};
 use crate::pubsub::{self, Kind};
 use crate::record::{Op, Record};
-use crate::resp::{Frame, ParseLimits, RequestParser};
+use crate::resp::{Frame, ParseLimits, ProtocolError, RequestParser};
 
 /// The slot of a command's first key (0 for a command without keys).
 fn command_slot(r: Resolved, args: &[Bytes]) -> u16 {
@@ -59,6 +60,11 @@ struct Connection {
     push_rx: mpsc::Receiver<Frame>,
     /// Bytes waiting in `push_rx` (the pub/sub output limit).
     push_queued: Arc<AtomicUsize>,
+    /// Requests parsed ahead of their turn (behind queued writes).
+    ahead: VecDeque<Result<Option<Vec<Bytes>>, ProtocolError>>,
+    /// Writes already handed to the group, by their first argument's
+    /// address, in request order.
+    queued: VecDeque<(usize, Result<Pending, Refused>)>,
 }
 
 /// Serves one accepted socket until it closes.
@@ -78,6 +84,8 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, handle: Arc<ClientHan
         push_tx,
         push_rx,
         push_queued: Arc::new(AtomicUsize::new(0)),
+        ahead: VecDeque::new(),
+        queued: VecDeque::new(),
     };
     if let Err(e) = conn.run().await {
         debug!(client = handle.id, %e, "connection closed");
@@ -98,11 +106,20 @@ impl Connection {
             }
             // Execute everything already received.
             loop {
-                let limits = ParseLimits {
-                    max_bulk_len: self.server.hot.proto_max_bulk_len(),
-                    authenticated: self.session.authenticated,
+                let next = match self.ahead.pop_front() {
+                    Some(parsed) => parsed,
+                    None => {
+                        let parsed = self.parse_next();
+                        match parsed {
+                            Ok(Some(args)) if self.queue_write(&args) => {
+                                self.queue_following_writes();
+                                Ok(Some(args))
+                            }
+                            other => other,
+                        }
+                    }
                 };
-                match self.parser.next(&mut self.rbuf, limits) {
+                match next {
                     Ok(Some(args)) => {
                         if let Next::Close = self.execute(args).await {
                             self.flush().await?;
@@ -166,6 +183,62 @@ impl Connection {
                     debug!(client = self.session.id(), "idle timeout");
                     return Ok(());
                 }
+            }
+        }
+    }
+
+    fn parse_next(&mut self) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let limits = ParseLimits {
+            max_bulk_len: self.server.hot.proto_max_bulk_len(),
+            authenticated: self.session.authenticated,
+        };
+        self.parser.next(&mut self.rbuf, limits)
+    }
+
+    /// Queues `args` with the group now if it is a plain write that
+    /// `execute` would submit unchanged (no MULTI, no blocking, no auth or
+    /// subscription refusal): its reply is then only awaited when its turn
+    /// comes. Returns whether it did.
+    fn queue_write(&mut self, args: &[Bytes]) -> bool {
+        if !self.session.authenticated
+            || self.session.multi.is_some()
+            || (self.session.resp == 2 && self.subscribed() > 0)
+        {
+            return false;
+        }
+        let Ok(r) = table().resolve(args) else {
+            return false;
+        };
+        if !matches!(r.spec.handler, Handler::Data(_))
+            || !r.spec.is_write()
+            || r.spec.flags & flags::BLOCKING != 0
+        {
+            return false;
+        }
+        let record = Engine::record(
+            self.session.db,
+            self.session.resp3(),
+            Op::Command(args.to_vec()),
+        );
+        let pending = self.server.engine.enqueue(record);
+        self.queued.push_back((args[0].as_ptr() as usize, pending));
+        true
+    }
+
+    /// After a queued write, parses and queues the writes right behind it
+    /// in the buffer, so a pipeline of writes shares the group's entries;
+    /// the first request that is not one is kept for its turn.
+    fn queue_following_writes(&mut self) {
+        const MAX_AHEAD: usize = 1024;
+        while self.ahead.len() < MAX_AHEAD {
+            let parsed = self.parse_next();
+            let queued = matches!(&parsed, Ok(Some(args)) if self.queue_write(args));
+            let stop = !queued;
+            if !matches!(parsed, Ok(None)) {
+                self.ahead.push_back(parsed);
+            }
+            if stop {
+                break;
             }
         }
     }
@@ -374,7 +447,19 @@ impl Connection {
                 Op::Command(args.to_vec()),
             )
         };
-        let applied = match engine.submit(record()).await {
+        // A write of a pipeline was queued when it was parsed.
+        let queued = match self.queued.front() {
+            Some((first, _)) if *first == args[0].as_ptr() as usize => {
+                self.queued.pop_front().map(|q| q.1)
+            }
+            _ => None,
+        };
+        let result = match queued {
+            Some(Ok(pending)) => engine.finish(pending).await,
+            Some(Err(why)) => Err(why),
+            None => engine.submit(record()).await,
+        };
+        let applied = match result {
             Ok(a) => a,
             Err(why) => return refusal(engine.group(), why, command_slot(r, args)).await,
         };
