@@ -14,7 +14,10 @@
 //! - [`snapshot`]: the keyspace snapshot format, which preserves storage
 //!   (slab) order and encodings so seeded draws agree after a restore.
 //! - [`local`]: an in-process transport (calls the target `Raft` directly)
-//!   for tests and simulations, until the cluster bus exists.
+//!   for tests and simulations.
+//! - [`registry`]: the node's groups by id, which the bus dispatches to.
+//! - [`network`]: the Raft transport over the cluster bus (tonic,
+//!   `slotraft-proto`): the `RaftBus` server and the per-peer client pool.
 //!
 //! How `Engine::submit` becomes replicated (the next step): the leader turns
 //! the write into a `Record` exactly as today, adds it to the group's open
@@ -28,7 +31,6 @@
 //! Nothing is executed before commit; a non-leader answers `-MOVED`.
 //!
 //! Left for later steps:
-//! - transport over the cluster bus (tonic, `proto/`) instead of [`local`];
 //! - proposal batching (fill the next entry while one is in flight);
 //! - the witness role (votes and persists the log, applies nothing,
 //!   metadata-only snapshots, purge bounded by the data voters' match
@@ -41,6 +43,8 @@
 
 pub mod host;
 pub mod local;
+pub mod network;
+pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 pub mod state_machine;
