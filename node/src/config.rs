@@ -190,7 +190,7 @@ pub const PARAMS: &[Param] = &[
     ),
     p(
         "raft-election-timeout",
-        "1000",
+        "300",
         Kind::Int(50, 600_000),
         false,
     ),

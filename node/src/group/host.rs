@@ -15,9 +15,12 @@ use std::time::Duration;
 
 use openraft::{BasicNode, SnapshotPolicy};
 use raft_log::{LogStore, Options, SyncMode};
+use tokio::sync::watch;
 use tracing::info;
 
 use super::local::Router;
+use super::network::{serve_with_incoming_shutdown, BusNetwork, PeerPool};
+use super::registry::Registry;
 use super::runtime::Group;
 use super::state_machine::GroupStateMachine;
 use super::types::{GroupConfig, GroupRaft, NodeId};
@@ -81,7 +84,7 @@ pub struct HostSettings {
     pub sync: SyncMode,
     /// Leader heartbeat period, ms.
     pub heartbeat_ms: u64,
-    /// Election timeout (lower bound; the upper is twice it), ms.
+    /// Election timeout (lower bound; the upper is 1.5 times it), ms.
     pub election_ms: u64,
     /// Snapshot after this many entries since the last (0: never).
     pub snapshot_logs: u64,
@@ -146,7 +149,11 @@ impl HostSettings {
             cluster_name: "slotraft".into(),
             heartbeat_interval: self.heartbeat_ms,
             election_timeout_min: self.election_ms,
-            election_timeout_max: self.election_ms * 2,
+            // openraft 0.9 also makes a follower wait out a leader lease of
+            // `election_timeout_max` after the last heartbeat before it
+            // campaigns: failover takes max + U(min, max) after the last
+            // heartbeat, about 0.75–0.9 s with the default 300 ms.
+            election_timeout_max: self.election_ms * 3 / 2,
             // A follower's fsync is part of every AppendEntries round.
             install_snapshot_timeout: (self.election_ms * 10).max(10_000),
             snapshot_policy: match self.snapshot_logs {
@@ -169,13 +176,53 @@ pub struct Host {
     /// Settings it was opened with.
     pub settings: HostSettings,
     log: Option<LogStore>,
+    bus: Option<Bus>,
+}
+
+/// The cluster bus server task and its stop switch.
+struct Bus {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds this node's bus port (from its `raft-members` entry, on every
+/// interface) and serves the registry's groups on it.
+async fn start_bus(settings: &HostSettings, registry: Registry) -> io::Result<Bus> {
+    let me = settings
+        .members
+        .iter()
+        .find(|m| m.id == settings.node_id)
+        .ok_or_else(|| io::Error::other("this node is not in raft-members"))?;
+    let port: u16 = me
+        .bus
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .ok_or_else(|| io::Error::other("bad bus address"))?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cluster bus port {port}: {e}")))?;
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = serve_with_incoming_shutdown(registry, incoming, shutdown).await {
+            tracing::error!(%e, "cluster bus stopped");
+        }
+    });
+    info!(port, "cluster bus listening");
+    Ok(Bus { stop, task })
 }
 
 impl Host {
-    /// Opens the log and the data group of a standalone node: a group whose
-    /// only member is this node, initialized on first start. `client_addr`
-    /// is what the membership records as this node's address.
-    pub async fn open_standalone(settings: HostSettings, client_addr: String) -> io::Result<Host> {
+    /// Opens the node's log and its data group: a one-member group of this
+    /// node alone without `raft-members` (standalone), else this node's
+    /// membership in the replicated group, with the cluster bus serving it.
+    /// The group is initialized on first start (standalone: here; replicated:
+    /// by the member with the lowest id); later starts recover it from `dir`.
+    /// `client_addr` is what a standalone membership records for this node.
+    pub async fn open(settings: HostSettings, client_addr: String) -> io::Result<Host> {
         let log = open_log(&settings)?;
         let raft_config = settings.raft_config().map_err(io::Error::other)?;
         let sm = GroupStateMachine::open(
@@ -186,41 +233,66 @@ impl Host {
         let group_log = log
             .group::<GroupConfig>(DATA_GROUP)
             .map_err(|e| e.to_io())?;
-        // No peers: the in-process router with this member alone.
-        let router = Router::new();
-        let raft = GroupRaft::new(
-            settings.node_id,
-            raft_config,
-            router.network(settings.node_id),
-            group_log,
-            sm.clone(),
-        )
-        .await
-        .map_err(io::Error::other)?;
-        router.add(settings.node_id, raft.clone());
-        if !raft.is_initialized().await.map_err(io::Error::other)? {
-            let members = BTreeMap::from([(settings.node_id, BasicNode::new(client_addr))]);
+        let id = settings.node_id;
+        let (raft, members, bus) = if settings.members.is_empty() {
+            // No peers: the in-process router with this member alone.
+            let router = Router::new();
+            let raft = GroupRaft::new(id, raft_config, router.network(id), group_log, sm.clone())
+                .await
+                .map_err(io::Error::other)?;
+            router.add(id, raft.clone());
+            (
+                raft,
+                BTreeMap::from([(id, BasicNode::new(client_addr))]),
+                None,
+            )
+        } else {
+            let pool = PeerPool::new();
+            for m in &settings.members {
+                pool.set_addr(m.id, m.bus.clone());
+            }
+            let network = BusNetwork::new(pool, DATA_GROUP, id);
+            let raft = GroupRaft::new(id, raft_config, network, group_log, sm.clone())
+                .await
+                .map_err(io::Error::other)?;
+            let registry = Registry::new(id);
+            registry.insert(DATA_GROUP, raft.clone());
+            let bus = start_bus(&settings, registry).await?;
+            let members = settings
+                .members
+                .iter()
+                .map(|m| (m.id, BasicNode::new(m.client.clone())))
+                .collect();
+            (raft, members, Some(bus))
+        };
+        let first = members.keys().next() == Some(&id);
+        if first && !raft.is_initialized().await.map_err(io::Error::other)? {
             raft.initialize(members).await.map_err(io::Error::other)?;
-            info!("initialized a new standalone group");
+            info!(group = DATA_GROUP, "initialized the group");
         }
-        let group = Group::start(DATA_GROUP, settings.node_id, raft, Some(sm));
-        // A lone member elects itself at once; wait so the first commands
-        // do not meet an election in progress.
-        if group.wait_leader(Duration::from_secs(10)).await.is_none() {
+        let group = Group::start(DATA_GROUP, id, raft, Some(sm));
+        if bus.is_none() && group.wait_leader(Duration::from_secs(10)).await.is_none() {
+            // A lone member elects itself at once; waiting here means the
+            // first commands do not meet an election in progress.
             return Err(io::Error::other("the standalone group elected no leader"));
         }
         Ok(Host {
             group,
             settings,
             log: Some(log),
+            bus,
         })
     }
 
-    /// Stops the groups and closes the log after everything queued is
-    /// written.
+    /// Stops the groups and the bus, and closes the log after everything
+    /// queued is written.
     pub async fn shutdown(mut self) {
         if let Err(e) = self.group.raft.shutdown().await {
             tracing::warn!(%e, "raft shutdown");
+        }
+        if let Some(bus) = self.bus.take() {
+            bus.stop.send_replace(true);
+            let _ = bus.task.await;
         }
         if let Some(log) = self.log.take() {
             let _ = log.flush();

@@ -208,7 +208,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let limits = admin::encoding_limits(&config);
     let settings = HostSettings::from_config(&config, limits).map_err(std::io::Error::other)?;
     let databases = settings.databases;
-    let host = Host::open_standalone(settings, format!("127.0.0.1:{bound_port}")).await?;
+    let host = Host::open(settings, format!("127.0.0.1:{bound_port}")).await?;
     let engine = Engine::new(host.group.clone(), databases);
     let server = Arc::new(Server::new(config, bound_port, engine));
     info!(port = bound_port, "Ready to accept connections tcp");
