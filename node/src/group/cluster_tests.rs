@@ -10,59 +10,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use openraft::{BasicNode, Config, SnapshotPolicy};
-use raft_log::{LogStore, Options};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use openraft::{BasicNode, Config};
 
 use super::local::Router;
-use super::state_machine::GroupStateMachine;
-use super::types::{Batch, GroupConfig, GroupRaft, NodeId};
-use crate::keyspace::{EncodingLimits, Keyspace};
-use crate::record::{apply, Op, Record};
+use super::test_support::{
+    assert_converged, config, leader, open_member, rafts, Member, Workload, DEADLINE,
+};
+use super::types::{Batch, GroupRaft, NodeId};
 use crate::resp::Frame;
-
-/// How long any one condition may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(20);
-const GROUP: u64 = 1;
-
-struct Member {
-    raft: GroupRaft,
-    sm: GroupStateMachine,
-    /// Dropped after the Raft: stops the log's writer thread.
-    _log: LogStore,
-}
 
 struct Cluster {
     dir: tempfile::TempDir,
     router: Router,
     config: Arc<Config>,
     members: BTreeMap<NodeId, Member>,
-    /// The same batches applied directly: what every member must match.
-    reference: Keyspace,
-    time_ms: i64,
-    rng: ChaCha8Rng,
-}
-
-fn config(snapshot_every: Option<u64>) -> Arc<Config> {
-    let c = Config {
-        cluster_name: "group-test".into(),
-        heartbeat_interval: 100,
-        election_timeout_min: 800,
-        election_timeout_max: 1600,
-        install_snapshot_timeout: 5000,
-        snapshot_policy: match snapshot_every {
-            Some(n) => SnapshotPolicy::LogsSinceLast(n),
-            None => SnapshotPolicy::Never,
-        },
-        max_in_snapshot_log_to_keep: 0,
-        purge_batch_size: 1,
-        ..Default::default()
-    };
-    Arc::new(c.validate().expect("valid config"))
+    w: Workload,
 }
 
 impl Cluster {
@@ -72,9 +35,7 @@ impl Cluster {
             router: Router::new(),
             config,
             members: BTreeMap::new(),
-            reference: Keyspace::new(16),
-            time_ms: 1_700_000_000_000,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            w: Workload::new(seed),
         };
         for &id in ids {
             c.start_member(id).await;
@@ -88,28 +49,9 @@ impl Cluster {
     /// Opens member `id` from its directory (fresh or after a kill).
     async fn start_member(&mut self, id: NodeId) {
         let base = self.dir.path().join(format!("node{id}"));
-        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
-        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
-        let sm = GroupStateMachine::open(base.join("group1"), 16, EncodingLimits::default())
-            .expect("open state machine");
-        let raft = GroupRaft::new(
-            id,
-            self.config.clone(),
-            self.router.network(id),
-            group_log,
-            sm.clone(),
-        )
-        .await
-        .expect("raft");
-        self.router.add(id, raft.clone());
-        self.members.insert(
-            id,
-            Member {
-                raft,
-                sm,
-                _log: log,
-            },
-        );
+        let m = open_member(&base, id, self.config.clone(), self.router.network(id)).await;
+        self.router.add(id, m.raft.clone());
+        self.members.insert(id, m);
     }
 
     /// Crashes member `id`: unreachable, Raft stopped, log closed.
@@ -124,101 +66,26 @@ impl Cluster {
         &self.members[&id].raft
     }
 
-    /// Waits until member `via` sees a leader other than `not`, and that
-    /// leader knows it leads.
     async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
-        let m = self
-            .raft(via)
-            .wait(Some(DEADLINE))
-            .metrics(
-                |m| m.current_leader.is_some_and(|l| Some(l) != not),
-                "a leader is known",
-            )
-            .await
-            .expect("leader elected");
-        let leader = m.current_leader.expect("leader");
-        self.raft(leader)
-            .wait(Some(DEADLINE))
-            .metrics(|m| m.current_leader == Some(leader), "leader knows it")
-            .await
-            .expect("leader state");
-        leader
+        leader(rafts(&self.members), via, not).await
     }
 
-    fn record(&mut self, args: &[&str]) -> Record {
-        self.time_ms += 1;
-        Record {
-            db: 0,
-            time_ms: self.time_ms,
-            seed: self.rng.gen(),
-            resp3: false,
-            op: Op::Command(args.iter().map(|a| Bytes::from(a.to_string())).collect()),
-            retry: false,
-        }
+    fn record(&mut self, args: &[&str]) -> crate::record::Record {
+        self.w.record(args)
     }
 
-    /// Proposes `batch` through `leader`; checks the replies against the
-    /// reference and returns them with the entry's index.
     async fn write(&mut self, leader: NodeId, batch: Batch) -> (u64, Vec<Option<Frame>>) {
-        let expected: Vec<Option<Frame>> = batch
-            .iter()
-            .map(|r| apply(&mut self.reference, r).reply)
-            .collect();
-        let resp = self
-            .raft(leader)
-            .client_write(batch)
-            .await
-            .expect("client_write");
-        let got: Vec<Option<Frame>> = resp.data.into_iter().map(|a| a.reply).collect();
-        assert_eq!(got, expected, "leader's replies equal a direct apply");
-        (resp.log_id.index, got)
-    }
-
-    /// A batch of 1..8 random writes over a few keys of every type.
-    fn random_batch(&mut self) -> Batch {
-        let n = self.rng.gen_range(1..8);
-        (0..n)
-            .map(|_| {
-                let k = self.rng.gen_range(0..5);
-                let v = self.rng.gen_range(0..100).to_string();
-                let args: Vec<String> = match self.rng.gen_range(0..6) {
-                    0 => vec!["incr".into(), format!("c{k}")],
-                    1 => vec!["sadd".into(), format!("s{k}"), v],
-                    2 => vec!["spop".into(), format!("s{k}")],
-                    3 => vec!["rpush".into(), format!("l{k}"), v],
-                    4 => vec!["hset".into(), format!("h{k}"), format!("f{v}"), v],
-                    _ => vec!["zadd".into(), format!("z{k}"), v.clone(), format!("m{v}")],
-                };
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                self.record(&args)
-            })
-            .collect()
+        let raft = self.raft(leader).clone();
+        self.w.write(&raft, batch).await
     }
 
     async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
-        let mut last = 0;
-        for _ in 0..batches {
-            let b = self.random_batch();
-            last = self.write(leader, b).await.0;
-        }
-        last
+        let raft = self.raft(leader).clone();
+        self.w.write_random(&raft, batches).await
     }
 
-    async fn wait_applied(&self, id: NodeId, index: u64) {
-        self.raft(id)
-            .wait(Some(DEADLINE))
-            .applied_index_at_least(Some(index), format!("member {id} applies {index}"))
-            .await
-            .expect("applied");
-    }
-
-    /// Every member has applied `index` and holds the reference keyspace.
     async fn assert_converged(&self, index: u64) {
-        let want = self.reference.digest();
-        for (&id, m) in &self.members {
-            self.wait_applied(id, index).await;
-            assert_eq!(m.sm.digest(), want, "member {id} diverged");
-        }
+        assert_converged(&self.members, self.w.reference.digest(), index).await;
     }
 }
 

@@ -52,6 +52,10 @@ pub mod types;
 
 #[cfg(test)]
 mod cluster_tests;
+#[cfg(test)]
+mod network_tests;
+#[cfg(test)]
+mod test_support;
 
 /// A test seed from `SLOTRAFT_SEED` or fresh, printed so a failure can be
 /// replayed.

@@ -157,9 +157,13 @@ impl RaftBus for BusService {
         let meta: SnapshotMeta<NodeId, BasicNode> =
             decode(&header.meta).map_err(|e| invalid(format!("snapshot meta: {e}")))?;
         let mut data = Vec::with_capacity(header.total_size.min(MAX_PREALLOC) as usize);
+        let mut chunks = 0u64;
         while let Some(chunk) = stream.message().await? {
             match chunk.part {
-                Some(snapshot_chunk::Part::Data(bytes)) => data.extend_from_slice(&bytes),
+                Some(snapshot_chunk::Part::Data(bytes)) => {
+                    data.extend_from_slice(&bytes);
+                    chunks += 1;
+                }
                 _ => return Err(invalid("snapshot stream: a second header")),
             }
         }
@@ -170,6 +174,12 @@ impl RaftBus for BusService {
                 header.total_size
             )));
         }
+        tracing::info!(
+            group = header.envelope.map_or(0, |e| e.group_id),
+            bytes = data.len(),
+            chunks,
+            "raft bus: snapshot received, installing"
+        );
         let snapshot = Snapshot::<GroupConfig> {
             meta,
             snapshot: Box::new(Cursor::new(data)),
