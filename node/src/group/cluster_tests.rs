@@ -21,33 +21,45 @@ use rand_chacha::ChaCha8Rng;
 use super::local::Router;
 use super::state_machine::GroupStateMachine;
 use super::types::{Batch, GroupConfig, GroupRaft, NodeId};
+use super::witness::{witness_config, WitnessNetwork, WitnessStateMachine};
 use crate::keyspace::{EncodingLimits, Keyspace};
 use crate::record::{apply, Op, Record};
 use crate::resp::Frame;
 
 /// How long any one condition may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(20);
+pub(super) const DEADLINE: Duration = Duration::from_secs(20);
 const GROUP: u64 = 1;
 
-struct Member {
-    raft: GroupRaft,
-    sm: GroupStateMachine,
+/// A data member.
+pub(super) struct Member {
+    pub(super) raft: GroupRaft,
+    pub(super) sm: GroupStateMachine,
     /// Dropped after the Raft: stops the log's writer thread.
     _log: LogStore,
 }
 
-struct Cluster {
+/// A witness member.
+pub(super) struct Witness {
+    pub(super) raft: GroupRaft,
+    pub(super) sm: WitnessStateMachine,
+    _log: LogStore,
+}
+
+pub(super) struct Cluster {
     dir: tempfile::TempDir,
-    router: Router,
+    pub(super) router: Router,
     config: Arc<Config>,
-    members: BTreeMap<NodeId, Member>,
+    /// Data members.
+    pub(super) members: BTreeMap<NodeId, Member>,
+    /// Witness members (ids disjoint from `members`).
+    pub(super) witnesses: BTreeMap<NodeId, Witness>,
     /// The same batches applied directly: what every member must match.
-    reference: Keyspace,
+    pub(super) reference: Keyspace,
     time_ms: i64,
     rng: ChaCha8Rng,
 }
 
-fn config(snapshot_every: Option<u64>) -> Arc<Config> {
+pub(super) fn config(snapshot_every: Option<u64>) -> Arc<Config> {
     let c = Config {
         cluster_name: "group-test".into(),
         heartbeat_interval: 100,
@@ -67,11 +79,22 @@ fn config(snapshot_every: Option<u64>) -> Arc<Config> {
 
 impl Cluster {
     async fn start(ids: &[NodeId], config: Arc<Config>, seed: u64) -> Cluster {
+        Cluster::start_with_witnesses(ids, &[], config, seed).await
+    }
+
+    /// Data members `ids` and witnesses `witnesses`, all voters.
+    pub(super) async fn start_with_witnesses(
+        ids: &[NodeId],
+        witnesses: &[NodeId],
+        config: Arc<Config>,
+        seed: u64,
+    ) -> Cluster {
         let mut c = Cluster {
             dir: tempfile::tempdir().expect("tempdir"),
             router: Router::new(),
             config,
             members: BTreeMap::new(),
+            witnesses: BTreeMap::new(),
             reference: Keyspace::new(16),
             time_ms: 1_700_000_000_000,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -79,14 +102,47 @@ impl Cluster {
         for &id in ids {
             c.start_member(id).await;
         }
-        let nodes: BTreeMap<NodeId, BasicNode> =
-            ids.iter().map(|&id| (id, BasicNode::default())).collect();
+        for &id in witnesses {
+            c.start_witness(id).await;
+        }
+        let nodes: BTreeMap<NodeId, BasicNode> = ids
+            .iter()
+            .chain(witnesses)
+            .map(|&id| (id, BasicNode::default()))
+            .collect();
         c.raft(ids[0]).initialize(nodes).await.expect("initialize");
         c
     }
 
+    /// Opens witness `id` from its directory (fresh or after a kill).
+    pub(super) async fn start_witness(&mut self, id: NodeId) {
+        let base = self.dir.path().join(format!("node{id}"));
+        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
+        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
+        let sm = WitnessStateMachine::open(base.join("group1")).expect("open witness");
+        let config = Arc::new(witness_config(&self.config).expect("witness config"));
+        let raft = GroupRaft::new(
+            id,
+            config,
+            WitnessNetwork::new(self.router.network(id)),
+            group_log,
+            sm.clone(),
+        )
+        .await
+        .expect("raft");
+        self.router.add(id, raft.clone());
+        self.witnesses.insert(
+            id,
+            Witness {
+                raft,
+                sm,
+                _log: log,
+            },
+        );
+    }
+
     /// Opens member `id` from its directory (fresh or after a kill).
-    async fn start_member(&mut self, id: NodeId) {
+    pub(super) async fn start_member(&mut self, id: NodeId) {
         let base = self.dir.path().join(format!("node{id}"));
         let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
         let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
@@ -113,20 +169,40 @@ impl Cluster {
     }
 
     /// Crashes member `id`: unreachable, Raft stopped, log closed.
-    async fn kill(&mut self, id: NodeId) {
+    pub(super) async fn kill(&mut self, id: NodeId) {
         self.router.remove(id);
+        if let Some(w) = self.witnesses.remove(&id) {
+            w.raft.shutdown().await.expect("shutdown");
+            return;
+        }
         let m = self.members.remove(&id).expect("member");
         m.raft.shutdown().await.expect("shutdown");
         drop(m);
     }
 
-    fn raft(&self, id: NodeId) -> &GroupRaft {
-        &self.members[&id].raft
+    /// Kills every member still running.
+    pub(super) async fn kill_all(&mut self) {
+        let ids: Vec<NodeId> = self
+            .members
+            .keys()
+            .chain(self.witnesses.keys())
+            .copied()
+            .collect();
+        for id in ids {
+            self.kill(id).await;
+        }
+    }
+
+    pub(super) fn raft(&self, id: NodeId) -> &GroupRaft {
+        match self.witnesses.get(&id) {
+            Some(w) => &w.raft,
+            None => &self.members[&id].raft,
+        }
     }
 
     /// Waits until member `via` sees a leader other than `not`, and that
     /// leader knows it leads.
-    async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
+    pub(super) async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
         let m = self
             .raft(via)
             .wait(Some(DEADLINE))
@@ -145,7 +221,7 @@ impl Cluster {
         leader
     }
 
-    fn record(&mut self, args: &[&str]) -> Record {
+    pub(super) fn record(&mut self, args: &[&str]) -> Record {
         self.time_ms += 1;
         Record {
             db: 0,
@@ -159,7 +235,11 @@ impl Cluster {
 
     /// Proposes `batch` through `leader`; checks the replies against the
     /// reference and returns them with the entry's index.
-    async fn write(&mut self, leader: NodeId, batch: Batch) -> (u64, Vec<Option<Frame>>) {
+    pub(super) async fn write(
+        &mut self,
+        leader: NodeId,
+        batch: Batch,
+    ) -> (u64, Vec<Option<Frame>>) {
         let expected: Vec<Option<Frame>> = batch
             .iter()
             .map(|r| apply(&mut self.reference, r).reply)
@@ -175,7 +255,7 @@ impl Cluster {
     }
 
     /// A batch of 1..8 random writes over a few keys of every type.
-    fn random_batch(&mut self) -> Batch {
+    pub(super) fn random_batch(&mut self) -> Batch {
         let n = self.rng.gen_range(1..8);
         (0..n)
             .map(|_| {
@@ -195,7 +275,7 @@ impl Cluster {
             .collect()
     }
 
-    async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
+    pub(super) async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
         let mut last = 0;
         for _ in 0..batches {
             let b = self.random_batch();
@@ -204,7 +284,7 @@ impl Cluster {
         last
     }
 
-    async fn wait_applied(&self, id: NodeId, index: u64) {
+    pub(super) async fn wait_applied(&self, id: NodeId, index: u64) {
         self.raft(id)
             .wait(Some(DEADLINE))
             .applied_index_at_least(Some(index), format!("member {id} applies {index}"))
@@ -212,8 +292,9 @@ impl Cluster {
             .expect("applied");
     }
 
-    /// Every member has applied `index` and holds the reference keyspace.
-    async fn assert_converged(&self, index: u64) {
+    /// Every data member has applied `index` and holds the reference
+    /// keyspace.
+    pub(super) async fn assert_converged(&self, index: u64) {
         let want = self.reference.digest();
         for (&id, m) in &self.members {
             self.wait_applied(id, index).await;

@@ -15,6 +15,10 @@
 //!   (slab) order and encodings so seeded draws agree after a restore.
 //! - [`local`]: an in-process transport (calls the target `Raft` directly)
 //!   for tests and simulations, until the cluster bus exists.
+//! - [`witness`]: the witness member (no-op state machine, metadata-only
+//!   snapshots, purge gated on the data voters, handoff when it leads).
+//! - [`transfer`]: leader transfer (stop heartbeats, the up-to-date target
+//!   campaigns).
 //!
 //! How `Engine::submit` becomes replicated (the next step): the leader turns
 //! the write into a `Record` exactly as today, adds it to the group's open
@@ -30,22 +34,26 @@
 //! Left for later steps:
 //! - transport over the cluster bus (tonic, `proto/`) instead of [`local`];
 //! - proposal batching (fill the next entry while one is in flight);
-//! - the witness role (votes and persists the log, applies nothing,
-//!   metadata-only snapshots, purge bounded by the data voters' match
-//!   index, may lead only to hand over);
-//! - leader transfer (openraft 0.9 has none: stop heartbeats, let the
-//!   up-to-date target elect);
+//! - running the witness's purge and handoff from the group runtime (the
+//!   functions are in [`witness`]; the runtime carries the leader's
+//!   matched index to the witness's node and a campaign request to the
+//!   transfer target's node);
 //! - read confirmation (coalesced `ensure_linearizable`, then a lease);
 //! - incremental snapshots that do not pause writes (see `state_machine`);
 //! - wiring into `Engine`, the server, INFO and CLUSTER commands.
 
 pub mod local;
 pub mod snapshot;
+mod snapshot_file;
 pub mod state_machine;
+pub mod transfer;
 pub mod types;
+pub mod witness;
 
 #[cfg(test)]
 mod cluster_tests;
+#[cfg(test)]
+mod witness_tests;
 
 /// A test seed from `SLOTRAFT_SEED` or fresh, printed so a failure can be
 /// replayed.
