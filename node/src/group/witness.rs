@@ -31,7 +31,8 @@
 //! draw their timeout in `[min, max)` and the witness in `[max - (max -
 //! min)/16, max)`: a data voter normally fires first, and the witness's
 //! lease has run out by then so it grants. If the witness wins anyway, it
-//! hands over (below), costing at most one lease.
+//! hands over (below), which costs the catch-up plus about two heartbeat
+//! intervals (`transfer` explains why the lease does not delay it).
 //!
 //! Purge gate. A witness purges its log only below the index every data
 //! voter has matched, so it can always hand entries on:
@@ -52,7 +53,12 @@
 //!
 //! Handoff ([`witness_handoff`]). A witness that became leader waits until
 //! a data voter has matched its whole log (openraft replicates to it as to
-//! any follower), then transfers leadership to it (`transfer`). The node
+//! any follower), then transfers leadership to it (`transfer`). The gap
+//! therefore lasts: the witness campaigns `lease + ~election_timeout_max`
+//! after the dead leader's last heartbeat (one more `election_timeout_max`
+//! if the data voter's failed campaigns pushed its term past the witness's
+//! first try), then the catch-up and about two heartbeat intervals: about
+//! `3 × election_timeout_max` in all (measured in `witness_tests`). The node
 //! serves no client from a group in which it is the witness (`-TRYAGAIN`
 //! while it leads); [`is_witness_leader`] tells the runtime when to run the
 //! handoff.
