@@ -10,82 +10,296 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use openraft::{BasicNode, Config};
+use bytes::Bytes;
+use openraft::{BasicNode, Config, SnapshotPolicy};
+use raft_log::{LogStore, Options};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use super::local::Router;
-use super::test_support::{
-    assert_converged, config, leader, open_member, rafts, Member, Workload, DEADLINE,
-};
-use super::types::{Batch, GroupRaft, NodeId};
+use super::state_machine::GroupStateMachine;
+use super::types::{Batch, GroupConfig, GroupRaft, NodeId};
+use super::witness::{witness_config, WitnessNetwork, WitnessStateMachine};
+use crate::keyspace::{EncodingLimits, Keyspace};
+use crate::record::{apply, Op, Record};
 use crate::resp::Frame;
 
-struct Cluster {
+/// How long any one condition may take before the test fails.
+pub(super) const DEADLINE: Duration = Duration::from_secs(20);
+const GROUP: u64 = 1;
+
+/// A data member.
+pub(super) struct Member {
+    pub(super) raft: GroupRaft,
+    pub(super) sm: GroupStateMachine,
+    /// Dropped after the Raft: stops the log's writer thread.
+    _log: LogStore,
+}
+
+/// A witness member.
+pub(super) struct Witness {
+    pub(super) raft: GroupRaft,
+    pub(super) sm: WitnessStateMachine,
+    _log: LogStore,
+}
+
+pub(super) struct Cluster {
     dir: tempfile::TempDir,
-    router: Router,
+    pub(super) router: Router,
     config: Arc<Config>,
-    members: BTreeMap<NodeId, Member>,
-    w: Workload,
+    /// Data members.
+    pub(super) members: BTreeMap<NodeId, Member>,
+    /// Witness members (ids disjoint from `members`).
+    pub(super) witnesses: BTreeMap<NodeId, Witness>,
+    /// The same batches applied directly: what every member must match.
+    pub(super) reference: Keyspace,
+    time_ms: i64,
+    rng: ChaCha8Rng,
+}
+
+pub(super) fn config(snapshot_every: Option<u64>) -> Arc<Config> {
+    let c = Config {
+        cluster_name: "group-test".into(),
+        heartbeat_interval: 100,
+        election_timeout_min: 800,
+        election_timeout_max: 1600,
+        install_snapshot_timeout: 5000,
+        snapshot_policy: match snapshot_every {
+            Some(n) => SnapshotPolicy::LogsSinceLast(n),
+            None => SnapshotPolicy::Never,
+        },
+        max_in_snapshot_log_to_keep: 0,
+        purge_batch_size: 1,
+        ..Default::default()
+    };
+    Arc::new(c.validate().expect("valid config"))
 }
 
 impl Cluster {
     async fn start(ids: &[NodeId], config: Arc<Config>, seed: u64) -> Cluster {
+        Cluster::start_with_witnesses(ids, &[], config, seed).await
+    }
+
+    /// Data members `ids` and witnesses `witnesses`, all voters.
+    pub(super) async fn start_with_witnesses(
+        ids: &[NodeId],
+        witnesses: &[NodeId],
+        config: Arc<Config>,
+        seed: u64,
+    ) -> Cluster {
         let mut c = Cluster {
             dir: tempfile::tempdir().expect("tempdir"),
             router: Router::new(),
             config,
             members: BTreeMap::new(),
-            w: Workload::new(seed),
+            witnesses: BTreeMap::new(),
+            reference: Keyspace::new(16),
+            time_ms: 1_700_000_000_000,
+            rng: ChaCha8Rng::seed_from_u64(seed),
         };
         for &id in ids {
             c.start_member(id).await;
         }
-        let nodes: BTreeMap<NodeId, BasicNode> =
-            ids.iter().map(|&id| (id, BasicNode::default())).collect();
+        for &id in witnesses {
+            c.start_witness(id).await;
+        }
+        let nodes: BTreeMap<NodeId, BasicNode> = ids
+            .iter()
+            .chain(witnesses)
+            .map(|&id| (id, BasicNode::default()))
+            .collect();
         c.raft(ids[0]).initialize(nodes).await.expect("initialize");
         c
     }
 
-    /// Opens member `id` from its directory (fresh or after a kill).
-    async fn start_member(&mut self, id: NodeId) {
+    /// Opens witness `id` from its directory (fresh or after a kill).
+    pub(super) async fn start_witness(&mut self, id: NodeId) {
         let base = self.dir.path().join(format!("node{id}"));
-        let m = open_member(&base, id, self.config.clone(), self.router.network(id)).await;
-        self.router.add(id, m.raft.clone());
-        self.members.insert(id, m);
+        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
+        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
+        let sm = WitnessStateMachine::open(base.join("group1")).expect("open witness");
+        let config = Arc::new(witness_config(&self.config).expect("witness config"));
+        let raft = GroupRaft::new(
+            id,
+            config,
+            WitnessNetwork::new(self.router.network(id)),
+            group_log,
+            sm.clone(),
+        )
+        .await
+        .expect("raft");
+        self.router.add(id, raft.clone());
+        self.witnesses.insert(
+            id,
+            Witness {
+                raft,
+                sm,
+                _log: log,
+            },
+        );
+    }
+
+    /// Opens member `id` from its directory (fresh or after a kill).
+    pub(super) async fn start_member(&mut self, id: NodeId) {
+        let base = self.dir.path().join(format!("node{id}"));
+        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
+        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
+        let sm = GroupStateMachine::open(base.join("group1"), 16, EncodingLimits::default())
+            .expect("open state machine");
+        let raft = GroupRaft::new(
+            id,
+            self.config.clone(),
+            self.router.network(id),
+            group_log,
+            sm.clone(),
+        )
+        .await
+        .expect("raft");
+        self.router.add(id, raft.clone());
+        self.members.insert(
+            id,
+            Member {
+                raft,
+                sm,
+                _log: log,
+            },
+        );
     }
 
     /// Crashes member `id`: unreachable, Raft stopped, log closed.
-    async fn kill(&mut self, id: NodeId) {
+    pub(super) async fn kill(&mut self, id: NodeId) {
         self.router.remove(id);
+        if let Some(w) = self.witnesses.remove(&id) {
+            w.raft.shutdown().await.expect("shutdown");
+            return;
+        }
         let m = self.members.remove(&id).expect("member");
         m.raft.shutdown().await.expect("shutdown");
         drop(m);
     }
 
-    fn raft(&self, id: NodeId) -> &GroupRaft {
-        &self.members[&id].raft
+    /// Kills every member still running.
+    pub(super) async fn kill_all(&mut self) {
+        let ids: Vec<NodeId> = self
+            .members
+            .keys()
+            .chain(self.witnesses.keys())
+            .copied()
+            .collect();
+        for id in ids {
+            self.kill(id).await;
+        }
     }
 
-    async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
-        leader(rafts(&self.members), via, not).await
+    pub(super) fn raft(&self, id: NodeId) -> &GroupRaft {
+        match self.witnesses.get(&id) {
+            Some(w) => &w.raft,
+            None => &self.members[&id].raft,
+        }
     }
 
-    fn record(&mut self, args: &[&str]) -> crate::record::Record {
-        self.w.record(args)
+    /// Waits until member `via` sees a leader other than `not`, and that
+    /// leader knows it leads.
+    pub(super) async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
+        let m = self
+            .raft(via)
+            .wait(Some(DEADLINE))
+            .metrics(
+                |m| m.current_leader.is_some_and(|l| Some(l) != not),
+                "a leader is known",
+            )
+            .await
+            .expect("leader elected");
+        let leader = m.current_leader.expect("leader");
+        self.raft(leader)
+            .wait(Some(DEADLINE))
+            .metrics(|m| m.current_leader == Some(leader), "leader knows it")
+            .await
+            .expect("leader state");
+        leader
     }
 
-    async fn write(&mut self, leader: NodeId, batch: Batch) -> (u64, Vec<Option<Frame>>) {
-        let raft = self.raft(leader).clone();
-        self.w.write(&raft, batch).await
+    pub(super) fn record(&mut self, args: &[&str]) -> Record {
+        self.time_ms += 1;
+        Record {
+            db: 0,
+            time_ms: self.time_ms,
+            seed: self.rng.gen(),
+            resp3: false,
+            op: Op::Command(args.iter().map(|a| Bytes::from(a.to_string())).collect()),
+            retry: false,
+        }
     }
 
-    async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
-        let raft = self.raft(leader).clone();
-        self.w.write_random(&raft, batches).await
+    /// Proposes `batch` through `leader`; checks the replies against the
+    /// reference and returns them with the entry's index.
+    pub(super) async fn write(
+        &mut self,
+        leader: NodeId,
+        batch: Batch,
+    ) -> (u64, Vec<Option<Frame>>) {
+        let expected: Vec<Option<Frame>> = batch
+            .iter()
+            .map(|r| apply(&mut self.reference, r).reply)
+            .collect();
+        let resp = self
+            .raft(leader)
+            .client_write(batch)
+            .await
+            .expect("client_write");
+        let got: Vec<Option<Frame>> = resp.data.into_iter().map(|a| a.reply).collect();
+        assert_eq!(got, expected, "leader's replies equal a direct apply");
+        (resp.log_id.index, got)
     }
 
-    async fn assert_converged(&self, index: u64) {
-        assert_converged(&self.members, self.w.reference.digest(), index).await;
+    /// A batch of 1..8 random writes over a few keys of every type.
+    pub(super) fn random_batch(&mut self) -> Batch {
+        let n = self.rng.gen_range(1..8);
+        (0..n)
+            .map(|_| {
+                let k = self.rng.gen_range(0..5);
+                let v = self.rng.gen_range(0..100).to_string();
+                let args: Vec<String> = match self.rng.gen_range(0..6) {
+                    0 => vec!["incr".into(), format!("c{k}")],
+                    1 => vec!["sadd".into(), format!("s{k}"), v],
+                    2 => vec!["spop".into(), format!("s{k}")],
+                    3 => vec!["rpush".into(), format!("l{k}"), v],
+                    4 => vec!["hset".into(), format!("h{k}"), format!("f{v}"), v],
+                    _ => vec!["zadd".into(), format!("z{k}"), v.clone(), format!("m{v}")],
+                };
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                self.record(&args)
+            })
+            .collect()
+    }
+
+    pub(super) async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
+        let mut last = 0;
+        for _ in 0..batches {
+            let b = self.random_batch();
+            last = self.write(leader, b).await.0;
+        }
+        last
+    }
+
+    pub(super) async fn wait_applied(&self, id: NodeId, index: u64) {
+        self.raft(id)
+            .wait(Some(DEADLINE))
+            .applied_index_at_least(Some(index), format!("member {id} applies {index}"))
+            .await
+            .expect("applied");
+    }
+
+    /// Every data member has applied `index` and holds the reference
+    /// keyspace.
+    pub(super) async fn assert_converged(&self, index: u64) {
+        let want = self.reference.digest();
+        for (&id, m) in &self.members {
+            self.wait_applied(id, index).await;
+            assert_eq!(m.sm.digest(), want, "member {id} diverged");
+        }
     }
 }
 

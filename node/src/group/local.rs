@@ -3,7 +3,7 @@
 //!
 //! This is what the tests (and later the deterministic simulations) run
 //! groups on until the cluster bus carries Raft traffic. It can cut members
-//! off ([`Router::isolate`]) to make one lag behind, and a member that was
+//! off ([`Router::isolate`], or one direction of a link with [`Router::cut`]) to make one lag behind, and a member that was
 //! removed (a crash) is simply unreachable. The real transport will have
 //! the same shape: one client per (member, target), errors mapped to
 //! `Unreachable` when the peer cannot be reached and `RemoteError` when its
@@ -32,6 +32,9 @@ use super::types::{GroupConfig, GroupRaft, NodeId};
 struct Members {
     rafts: HashMap<NodeId, GroupRaft>,
     isolated: HashSet<NodeId>,
+    /// One-way cuts: `(from, to)` drops every RPC `from` sends to `to`
+    /// (responses of calls `to` makes to `from` still flow).
+    cut: HashSet<(NodeId, NodeId)>,
 }
 
 /// The members of in-process groups, by node id.
@@ -66,6 +69,17 @@ impl Router {
         }
     }
 
+    /// Cuts (or heals) the one-way link `from` -> `to`: RPCs `from` sends to
+    /// `to` fail as unreachable; traffic the other way is unaffected.
+    pub fn cut(&self, from: NodeId, to: NodeId, cut: bool) {
+        let mut m = self.members.lock();
+        if cut {
+            m.cut.insert((from, to));
+        } else {
+            m.cut.remove(&(from, to));
+        }
+    }
+
     /// The transport factory member `from` gives to its `Raft`.
     pub fn network(&self, from: NodeId) -> LocalNetwork {
         LocalNetwork {
@@ -83,7 +97,7 @@ impl Router {
                 why.to_string(),
             ))
         };
-        if m.isolated.contains(&from) || m.isolated.contains(&to) {
+        if m.isolated.contains(&from) || m.isolated.contains(&to) || m.cut.contains(&(from, to)) {
             return Err(down("partitioned"));
         }
         m.rafts

@@ -18,6 +18,10 @@
 //! - [`registry`]: the node's groups by id, which the bus dispatches to.
 //! - [`network`]: the Raft transport over the cluster bus (tonic,
 //!   `slotraft-proto`): the `RaftBus` server and the per-peer client pool.
+//! - [`witness`]: the witness member (no-op state machine, metadata-only
+//!   snapshots, purge gated on the data voters, handoff when it leads).
+//! - [`transfer`]: leader transfer (stop heartbeats, the up-to-date target
+//!   campaigns).
 //!
 //! How `Engine::submit` becomes replicated (the next step): the leader turns
 //! the write into a `Record` exactly as today, adds it to the group's open
@@ -32,11 +36,10 @@
 //!
 //! Left for later steps:
 //! - proposal batching (fill the next entry while one is in flight);
-//! - the witness role (votes and persists the log, applies nothing,
-//!   metadata-only snapshots, purge bounded by the data voters' match
-//!   index, may lead only to hand over);
-//! - leader transfer (openraft 0.9 has none: stop heartbeats, let the
-//!   up-to-date target elect);
+//! - running the witness's purge and handoff from the group runtime (the
+//!   functions are in [`witness`]; the runtime carries the leader's
+//!   matched index to the witness's node and a campaign request to the
+//!   transfer target's node);
 //! - read confirmation (coalesced `ensure_linearizable`, then a lease);
 //! - incremental snapshots that do not pause writes (see `state_machine`);
 //! - wiring into `Engine`, the server, INFO and CLUSTER commands.
@@ -47,8 +50,11 @@ pub mod network;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
+mod snapshot_file;
 pub mod state_machine;
+pub mod transfer;
 pub mod types;
+pub mod witness;
 
 #[cfg(test)]
 mod cluster_tests;
@@ -56,6 +62,8 @@ mod cluster_tests;
 mod network_tests;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod witness_tests;
 
 /// A test seed from `SLOTRAFT_SEED` or fresh, printed so a failure can be
 /// replayed.

@@ -49,10 +49,31 @@ use crate::types::{hash::Hash, list::List, set::Set, zset::Ranked, zset::ZSet};
 pub const MAGIC: &[u8; 8] = b"SRKSNAP1";
 /// Format version written by [`encode`].
 pub const VERSION: u32 = 1;
+/// First bytes of a witness's metadata-only snapshot. It is distinct from
+/// [`MAGIC`] so that a data member can never take one for a keyspace
+/// (an empty keyspace would silently drop every key): [`decode`] refuses
+/// it with [`SnapshotError::MetadataOnly`].
+pub const WITNESS_MAGIC: &[u8; 8] = b"SRWSNAP1";
+
+/// The data of a witness's snapshot: its magic and the format version.
+/// Everything a witness keeps is in the snapshot's metadata.
+pub fn witness_data() -> Vec<u8> {
+    let mut out = WITNESS_MAGIC.to_vec();
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out
+}
+
+/// Whether `bytes` is a witness's metadata-only snapshot.
+pub fn is_witness_data(bytes: &[u8]) -> bool {
+    bytes.starts_with(WITNESS_MAGIC)
+}
 
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// A witness's metadata-only snapshot: it holds no keyspace.
+    #[error("a witness's metadata-only snapshot holds no keyspace")]
+    MetadataOnly,
     /// Not a keyspace snapshot, or from a newer version.
     #[error("not a keyspace snapshot of version {VERSION}: {0}")]
     Format(String),
@@ -378,6 +399,9 @@ pub fn decode(
     limits: EncodingLimits,
     stats: KeyspaceStats,
 ) -> Result<Keyspace, SnapshotError> {
+    if is_witness_data(bytes) {
+        return Err(SnapshotError::MetadataOnly);
+    }
     if bytes.len() < MAGIC.len() + 4 + 8 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(SnapshotError::Format("bad magic".into()));
     }

@@ -18,32 +18,24 @@
 //! copy-before-write snapshot; the format (one frame per key, see
 //! `snapshot.rs`) is shaped for it.
 
-use std::fs;
-use std::io::{self, Cursor, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{self, Cursor};
+use std::path::Path;
 use std::sync::Arc;
 
-use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
+use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
-    AnyError, BasicNode, EntryPayload, ErrorSubject, ErrorVerb, LogId, RaftSnapshotBuilder,
-    StorageError, StorageIOError, StoredMembership,
+    BasicNode, EntryPayload, ErrorSubject, ErrorVerb, LogId, RaftSnapshotBuilder, StorageError,
+    StoredMembership,
 };
 use parking_lot::Mutex;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::snapshot;
+use super::snapshot_file::{io_err, Meta, SnapshotFile};
 use super::types::{GroupConfig, GroupEntry, NodeId, Replies};
 use crate::keyspace::{EncodingLimits, Keyspace};
 use crate::record;
 
-type Meta = SnapshotMeta<NodeId, BasicNode>;
 type Membership = StoredMembership<NodeId, BasicNode>;
-
-/// First bytes of a group's snapshot file.
-const FILE_MAGIC: &[u8; 8] = b"SRGSNAP1";
-/// Name of the current snapshot file in the group's directory.
-const FILE_NAME: &str = "snapshot";
 
 /// What the state machine's lock guards.
 struct State {
@@ -52,31 +44,12 @@ struct State {
     membership: Membership,
 }
 
-/// The snapshot file of a group and the metadata of what it holds.
-struct SnapshotFile {
-    dir: PathBuf,
-    /// Meta of the snapshot on disk; the lock also orders writers.
-    current: Mutex<Option<Meta>>,
-    built: AtomicU64,
-    installed: AtomicU64,
-}
-
 /// A data group's state machine. Cloning gives another handle on the same
 /// state (the node keeps one to serve reads; openraft owns another).
 #[derive(Clone)]
 pub struct GroupStateMachine {
     state: Arc<Mutex<State>>,
     file: Arc<SnapshotFile>,
-}
-
-fn io_err<E: std::error::Error + 'static>(
-    verb: ErrorVerb,
-    subject: ErrorSubject<NodeId>,
-    e: &E,
-) -> StorageError<NodeId> {
-    StorageError::IO {
-        source: StorageIOError::new(subject, verb, AnyError::new(e)),
-    }
 }
 
 impl GroupStateMachine {
@@ -88,8 +61,7 @@ impl GroupStateMachine {
         databases: usize,
         limits: EncodingLimits,
     ) -> io::Result<Self> {
-        let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir)?;
+        let (file, found) = SnapshotFile::open(dir)?;
         let mut keyspace = Keyspace::new(databases);
         keyspace.limits = limits;
         let mut state = State {
@@ -97,25 +69,19 @@ impl GroupStateMachine {
             last_applied: None,
             membership: Membership::default(),
         };
-        let mut current = None;
-        if let Some((meta, data)) = read_file(&dir.join(FILE_NAME))? {
+        if let Some((meta, data)) = found {
+            // A witness's metadata-only snapshot is refused here too.
             let ks = snapshot::decode(&data, limits, Default::default())
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             state = State {
                 keyspace: ks,
                 last_applied: meta.last_log_id,
-                membership: meta.last_membership.clone(),
+                membership: meta.last_membership,
             };
-            current = Some(meta);
         }
         Ok(GroupStateMachine {
             state: Arc::new(Mutex::new(state)),
-            file: Arc::new(SnapshotFile {
-                dir,
-                current: Mutex::new(current),
-                built: AtomicU64::new(0),
-                installed: AtomicU64::new(0),
-            }),
+            file: Arc::new(file),
         })
     }
 
@@ -137,81 +103,12 @@ impl GroupStateMachine {
     /// How many snapshots this member received from a leader since it was
     /// opened.
     pub fn snapshots_installed(&self) -> u64 {
-        self.file.installed.load(Ordering::Relaxed)
+        self.file.installed()
     }
 
     /// The metadata of the snapshot on disk, if any.
     pub fn snapshot_meta(&self) -> Option<Meta> {
-        self.file.current.lock().clone()
-    }
-}
-
-/// Reads a snapshot file: meta and keyspace bytes (`None`: no file).
-fn read_file(path: &Path) -> io::Result<Option<(Meta, Vec<u8>)>> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let bad = |m: &str| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {m}", path.display()),
-        )
-    };
-    if bytes.len() < 24 || &bytes[..8] != FILE_MAGIC {
-        return Err(bad("not a group snapshot"));
-    }
-    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
-    let sum = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
-    if len > (bytes.len() - 24) as u64 {
-        return Err(bad("meta past the end"));
-    }
-    let (meta, data) = bytes[24..].split_at(len as usize);
-    if xxh3_64(meta) != sum {
-        return Err(bad("meta checksum mismatch"));
-    }
-    let meta: Meta = bincode::deserialize(meta).map_err(|e| bad(&e.to_string()))?;
-    Ok(Some((meta, data.to_vec())))
-}
-
-impl SnapshotFile {
-    /// Makes `data` the group's snapshot unless a newer one is already on
-    /// disk. Format: magic | meta len u64 | meta xxh3 u64 | meta | keyspace.
-    fn save(&self, meta: &Meta, data: &[u8]) -> io::Result<()> {
-        let mut current = self.current.lock();
-        if current
-            .as_ref()
-            .is_some_and(|c| c.last_log_id > meta.last_log_id)
-        {
-            return Ok(());
-        }
-        let m =
-            bincode::serialize(meta).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        let tmp = self.dir.join(format!("{FILE_NAME}.tmp"));
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(FILE_MAGIC)?;
-            f.write_all(&(m.len() as u64).to_le_bytes())?;
-            f.write_all(&xxh3_64(&m).to_le_bytes())?;
-            f.write_all(&m)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, self.dir.join(FILE_NAME))?;
-        fs::File::open(&self.dir)?.sync_all()?;
-        *current = Some(meta.clone());
-        Ok(())
-    }
-
-    fn load(&self) -> io::Result<Option<(Meta, Vec<u8>)>> {
-        // Under the lock, so a concurrent save cannot swap the file between
-        // the check and the read.
-        let current = self.current.lock();
-        if current.is_none() {
-            return Ok(None);
-        }
-        read_file(&self.dir.join(FILE_NAME))
+        self.file.current()
     }
 }
 
@@ -230,11 +127,7 @@ impl RaftSnapshotBuilder<GroupConfig> for GroupSnapshotBuilder {
                 st.membership.clone(),
             )
         };
-        let n = self.sm.file.built.fetch_add(1, Ordering::Relaxed) + 1;
-        let snapshot_id = match &last_log_id {
-            Some(l) => format!("{}-{}-{n}", l.leader_id, l.index),
-            None => format!("none-{n}"),
-        };
+        let snapshot_id = self.sm.file.next_id(&last_log_id);
         let meta = Meta {
             last_log_id,
             last_membership,
@@ -321,7 +214,7 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         st.keyspace = ks;
         st.last_applied = meta.last_log_id;
         st.membership = meta.last_membership.clone();
-        self.file.installed.fetch_add(1, Ordering::Relaxed);
+        self.file.note_installed();
         Ok(())
     }
 

@@ -146,12 +146,7 @@ async fn snapshot_survives_reopen_and_installs_elsewhere() {
 #[test]
 fn damaged_snapshot_file_fails_the_open() {
     let dir = tempfile::tempdir().unwrap();
-    let file = SnapshotFile {
-        dir: dir.path().to_path_buf(),
-        current: Mutex::new(None),
-        built: AtomicU64::new(0),
-        installed: AtomicU64::new(0),
-    };
+    let (file, _) = SnapshotFile::open(dir.path()).unwrap();
     let meta = Meta {
         last_log_id: Some(lid(3)),
         last_membership: Membership::default(),
@@ -160,9 +155,9 @@ fn damaged_snapshot_file_fails_the_open() {
     file.save(&meta, &snapshot::encode(&Keyspace::new(16)))
         .unwrap();
     assert!(GroupStateMachine::open(dir.path(), 16, EncodingLimits::default()).is_ok());
-    let path = dir.path().join(FILE_NAME);
-    let mut bytes = fs::read(&path).unwrap();
+    let path = dir.path().join(super::super::snapshot_file::FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
     bytes[30] ^= 1;
-    fs::write(&path, bytes).unwrap();
+    std::fs::write(&path, bytes).unwrap();
     assert!(GroupStateMachine::open(dir.path(), 16, EncodingLimits::default()).is_err());
 }

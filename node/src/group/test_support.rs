@@ -198,7 +198,3 @@ impl Workload {
     }
 }
 
-/// The members' Rafts by id, for [`leader`].
-pub(crate) fn rafts(members: &BTreeMap<NodeId, Member>) -> impl Fn(NodeId) -> GroupRaft + '_ {
-    move |id| members[&id].raft.clone()
-}
