@@ -35,8 +35,13 @@
 //!
 //! If the target never campaigns (its node cannot be reached), its own
 //! election timer fires once its lease runs out (lease plus its election
-//! timeout after the last heartbeat), so [`prepare`] followed by
-//! [`finish`] alone still hands over, only slower.
+//! timeout after the last heartbeat, and [`finish`]'s heartbeats stop after
+//! one lease), so [`prepare`] followed by [`finish`] alone still hands
+//! over within about three leases, only slower; give [`finish`] that much
+//! time in that case.
+//!
+//! Not tested yet: the five-voter bound and the no-campaign fallback (the
+//! tests run 2 data voters + 1 witness and always deliver the campaign).
 
 use std::time::{Duration, Instant};
 
