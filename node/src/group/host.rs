@@ -7,18 +7,24 @@
 //! the state machine loads the snapshot, and openraft replays the committed
 //! log entries after it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::{BasicNode, SnapshotPolicy};
+use openraft::{BasicNode, ServerState, SnapshotPolicy};
 use raft_log::{LogStore, Options, SyncMode};
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::local::Router;
+use super::network::control::Control;
+use super::transfer;
+use super::witness::{
+    data_voters_matched, is_witness_leader, witness_config, witness_handoff, WitnessNetwork,
+    WitnessStateMachine,
+};
 use super::network::{serve_with_incoming_shutdown, BusNetwork, PeerPool};
 use super::registry::Registry;
 use super::runtime::Group;
@@ -177,6 +183,63 @@ pub struct Host {
     pub settings: HostSettings,
     log: Option<LogStore>,
     bus: Option<Bus>,
+    pool: Option<PeerPool>,
+}
+
+/// What a member does beside Raft, every few heartbeats: a data leader
+/// tells the witnesses how far every data voter has matched (so they purge
+/// only below it); a witness that leads hands leadership to a data voter.
+async fn duties(
+    group: std::sync::Weak<Group>,
+    pool: PeerPool,
+    witnesses: BTreeSet<NodeId>,
+    heartbeat: Duration,
+) {
+    let mut told = 0u64;
+    let mut tick = tokio::time::interval(heartbeat * 5);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(group) = group.upgrade() else { return };
+        if witnesses.is_empty() {
+            continue;
+        }
+        if group.is_witness() {
+            if is_witness_leader(&group.raft) {
+                let from = group.node_id;
+                let pool = pool.clone();
+                let res = witness_handoff(
+                    &group.raft,
+                    &witnesses,
+                    Duration::from_secs(10),
+                    |target, term| async move {
+                        let req = Control::Campaign { after_term: term };
+                        if let Err(e) = pool.control(from, target, DATA_GROUP, &req).await {
+                            warn!(target, %e, "campaign request failed");
+                        }
+                    },
+                )
+                .await;
+                match res {
+                    Ok((to, took)) => info!(to, ?took, "witness handed leadership over"),
+                    Err(e) => warn!(%e, "witness handoff failed; retrying"),
+                }
+            }
+            continue;
+        }
+        let Some(upto) = data_voters_matched(&group.raft, &witnesses) else {
+            continue;
+        };
+        if upto > told {
+            let req = Control::WitnessPurge { upto };
+            for &w in &witnesses {
+                if let Err(e) = pool.control(group.node_id, w, DATA_GROUP, &req).await {
+                    tracing::debug!(witness = w, %e, "witness purge request failed");
+                }
+            }
+            told = upto;
+        }
+    }
 }
 
 /// The cluster bus server task and its stop switch.
@@ -225,63 +288,142 @@ impl Host {
     pub async fn open(settings: HostSettings, client_addr: String) -> io::Result<Host> {
         let log = open_log(&settings)?;
         let raft_config = settings.raft_config().map_err(io::Error::other)?;
-        let sm = GroupStateMachine::open(
-            settings.dir.join(format!("group-{DATA_GROUP}")),
-            settings.databases,
-            settings.limits,
-        )?;
+        let group_dir = settings.dir.join(format!("group-{DATA_GROUP}"));
         let group_log = log
             .group::<GroupConfig>(DATA_GROUP)
             .map_err(|e| e.to_io())?;
         let id = settings.node_id;
-        let (raft, members, bus) = if settings.members.is_empty() {
+        if settings.members.is_empty() {
             // No peers: the in-process router with this member alone.
+            let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
             let router = Router::new();
             let raft = GroupRaft::new(id, raft_config, router.network(id), group_log, sm.clone())
                 .await
                 .map_err(io::Error::other)?;
             router.add(id, raft.clone());
-            (
-                raft,
-                BTreeMap::from([(id, BasicNode::new(client_addr))]),
-                None,
-            )
-        } else {
-            let pool = PeerPool::new();
-            for m in &settings.members {
-                pool.set_addr(m.id, m.bus.clone());
+            if !raft.is_initialized().await.map_err(io::Error::other)? {
+                let me = BTreeMap::from([(id, BasicNode::new(client_addr))]);
+                raft.initialize(me).await.map_err(io::Error::other)?;
+                info!(group = DATA_GROUP, "initialized a standalone group");
             }
-            let network = BusNetwork::new(pool, DATA_GROUP, id);
+            let group = Group::start(DATA_GROUP, id, raft, Some(sm));
+            // A lone member elects itself at once; waiting here means the
+            // first commands do not meet an election in progress.
+            if group.wait_leader(Duration::from_secs(10)).await.is_none() {
+                return Err(io::Error::other("the standalone group elected no leader"));
+            }
+            return Ok(Host {
+                group,
+                settings,
+                log: Some(log),
+                bus: None,
+                pool: None,
+            });
+        }
+
+        let pool = PeerPool::new();
+        for m in &settings.members {
+            pool.set_addr(m.id, m.bus.clone());
+        }
+        let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
+        let (raft, data) = if settings.is_witness() {
+            let sm = WitnessStateMachine::open(&group_dir)?;
+            let config = witness_config(&raft_config).map_err(io::Error::other)?;
+            let net = WitnessNetwork::new(network);
+            let raft = GroupRaft::new(id, Arc::new(config), net, group_log, sm)
+                .await
+                .map_err(io::Error::other)?;
+            (raft, None)
+        } else {
+            let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
             let raft = GroupRaft::new(id, raft_config, network, group_log, sm.clone())
                 .await
                 .map_err(io::Error::other)?;
-            let registry = Registry::new(id);
-            registry.insert(DATA_GROUP, raft.clone());
-            let bus = start_bus(&settings, registry).await?;
-            let members = settings
-                .members
-                .iter()
-                .map(|m| (m.id, BasicNode::new(m.client.clone())))
-                .collect();
-            (raft, members, Some(bus))
+            (raft, Some(sm))
         };
+        let registry = Registry::new(id);
+        registry.insert(DATA_GROUP, raft.clone());
+        let bus = start_bus(&settings, registry).await?;
+        let members: BTreeMap<NodeId, BasicNode> = settings
+            .members
+            .iter()
+            .map(|m| (m.id, BasicNode::new(m.client.clone())))
+            .collect();
         let first = members.keys().next() == Some(&id);
         if first && !raft.is_initialized().await.map_err(io::Error::other)? {
             raft.initialize(members).await.map_err(io::Error::other)?;
             info!(group = DATA_GROUP, "initialized the group");
         }
-        let group = Group::start(DATA_GROUP, id, raft, Some(sm));
-        if bus.is_none() && group.wait_leader(Duration::from_secs(10)).await.is_none() {
-            // A lone member elects itself at once; waiting here means the
-            // first commands do not meet an election in progress.
-            return Err(io::Error::other("the standalone group elected no leader"));
-        }
+        let group = Group::start(DATA_GROUP, id, raft, data);
+        let witnesses: BTreeSet<NodeId> = settings.witnesses.iter().copied().collect();
+        tokio::spawn(duties(
+            Arc::downgrade(&group),
+            pool.clone(),
+            witnesses,
+            Duration::from_millis(settings.heartbeat_ms),
+        ));
         Ok(Host {
             group,
             settings,
             log: Some(log),
-            bus,
+            bus: Some(bus),
+            pool: Some(pool),
         })
+    }
+
+    /// Hands the leadership of this node's groups to another data voter
+    /// (graceful shutdown, later `CLUSTER FAILOVER`): stop taking writes,
+    /// wait for the target to match the log, ask it to campaign, wait for
+    /// it to lead. Does nothing when this node does not lead or has no
+    /// data voter to hand to; gives up after `timeout`.
+    pub async fn hand_off(&self, timeout: Duration) -> Result<Option<NodeId>, String> {
+        let Some(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let group = &self.group;
+        let m = group.raft.metrics().borrow().clone();
+        if m.state != ServerState::Leader {
+            return Ok(None);
+        }
+        // The data voter furthest along takes over.
+        let target = m
+            .membership_config
+            .membership()
+            .voter_ids()
+            .filter(|v| *v != group.node_id && !self.settings.witnesses.contains(v))
+            .max_by_key(|v| {
+                m.replication
+                    .as_ref()
+                    .and_then(|r| r.get(v).cloned().flatten())
+                    .map_or(0, |l| l.index)
+            });
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        group.set_draining(true);
+        let result = async {
+            let prepared = transfer::prepare(&group.raft, target, timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+            let campaign = {
+                let pool = pool.clone();
+                let req = Control::Campaign {
+                    after_term: prepared.term,
+                };
+                let from = group.node_id;
+                async move { pool.control(from, target, DATA_GROUP, &req).await }
+            };
+            let (won, _) = tokio::join!(
+                transfer::finish(&group.raft, &prepared, timeout),
+                campaign
+            );
+            won.map_err(|e| e.to_string())
+        }
+        .await;
+        if result.is_err() {
+            group.set_draining(false);
+        }
+        result.map(Some)
     }
 
     /// Stops the groups and the bus, and closes the log after everything

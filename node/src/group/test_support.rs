@@ -2,7 +2,6 @@
 //! and cluster bus): opening a member on disk, a reference workload, and
 //! waits on openraft's metrics with a deadline.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

@@ -39,6 +39,7 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use tonic::{Code, Status};
 use tower_service::Service;
 
+use super::control::{Control, CONTROL_TIMEOUT};
 use super::{
     decode, encode, CONNECTION_WINDOW, MAX_MESSAGE_SIZE, SNAPSHOT_CHUNK_SIZE, STREAM_WINDOW,
 };
@@ -215,6 +216,38 @@ impl PeerPool {
 
 fn unreachable(why: String) -> Unreachable {
     Unreachable::new(&AnyError::error(why))
+}
+
+impl PeerPool {
+    /// Sends control request `req` to group `group_id`'s member on node
+    /// `to`, from node `from`; waits for its outcome.
+    pub async fn control(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        group_id: u64,
+        req: &Control,
+    ) -> Result<(), String> {
+        let client = BusClient {
+            pool: self.clone(),
+            envelope: Envelope {
+                group_id,
+                target_node: to,
+                from_node: from,
+            },
+        };
+        let (mut grpc, generation) = client.connect().map_err(|e| e.to_string())?;
+        let call = grpc.control(client.request(encode(req)));
+        let res = tokio::time::timeout(CONTROL_TIMEOUT + Duration::from_secs(1), call)
+            .await
+            .map_err(|_| format!("node {to}: control request timed out"))?;
+        match client.outcome::<Result<(), String>, String>(generation, res) {
+            Ok(inner) => inner,
+            Err(Failure::Unreachable(e)) => Err(e.to_string()),
+            Err(Failure::Network(e)) => Err(e.to_string()),
+            Err(Failure::Remote(e)) => Err(e),
+        }
+    }
 }
 
 /// The openraft network factory of one group on one node: its clients

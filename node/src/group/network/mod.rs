@@ -9,12 +9,15 @@
 //! - [`client`]: the sending side. [`PeerPool`] keeps one lazily connected
 //!   channel per peer, addressed by its own address book; [`BusNetwork`] is
 //!   the openraft network factory of one (group, node).
+//! - [`control`]: requests between a group's nodes beside Raft's own
+//!   (campaign for a leader transfer, witness purge).
 //!
 //! openraft's requests and responses cross the wire as bincode inside the
 //! protobuf envelopes, so both sides must run the same openraft version and
 //! the same record format.
 
 pub mod client;
+pub mod control;
 pub mod service;
 
 pub use client::{BusClient, BusNetwork, PeerPool};

@@ -23,6 +23,7 @@ use tonic::transport::server::Connected;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::control::{self, Control};
 use super::{decode, encode, CONNECTION_WINDOW, MAX_MESSAGE_SIZE, STREAM_WINDOW};
 use crate::group::registry::Registry;
 use crate::group::types::{GroupConfig, GroupRaft, NodeId};
@@ -135,6 +136,16 @@ impl RaftBus for BusService {
         };
         let rpc = decode(&req.payload).map_err(|e| invalid(format!("vote: {e}")))?;
         Ok(raft_reply(raft.vote(rpc).await))
+    }
+
+    async fn control(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let req = request.into_inner();
+        let raft = match self.route(req.envelope, "control") {
+            Ok(raft) => raft,
+            Err(refused) => return refused.into_reply(),
+        };
+        let ctl: Control = decode(&req.payload).map_err(|e| invalid(format!("control: {e}")))?;
+        Ok(raft_reply(control::handle(&raft, ctl).await))
     }
 
     /// Receives the whole snapshot before installing anything: a stream
