@@ -1,13 +1,15 @@
 //! Where the `slotraft` binary under test comes from.
 //!
-//! `SLOTRAFT_BIN` wins. Otherwise the harness runs `cargo build -p slotraft
+//! `SLOTRAFT_BIN` wins. Otherwise the harness runs `cargo build --workspace
 //! --bin slotraft` once per test process, with the profile and target
 //! directory of the running test executable, so `cargo test --workspace
 //! --release` in a fresh clone tests a binary built from the same sources
 //! (cargo builds a package's binaries only for that package's own tests, so
-//! this crate cannot rely on it being there or being fresh). Set
-//! `SLOTRAFT_NO_BUILD=1` to skip the build and use whatever is in the target
-//! directory.
+//! this crate cannot rely on it being there or being fresh). `--workspace`
+//! resolves features as `cargo build --workspace --bins` (scripts/test.sh)
+//! does, so after that build this one is a no-op instead of a second compile
+//! of the node. Set `SLOTRAFT_NO_BUILD=1` to skip the build and use whatever
+//! is in the target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,8 +41,8 @@ fn locate() -> PathBuf {
     }
     assert!(
         bin.is_file(),
-        "no slotraft binary at {}: build it (`cargo build -p slotraft`, same profile as the \
-         tests) or set SLOTRAFT_BIN",
+        "no slotraft binary at {}: build it (`cargo build --workspace --bin slotraft`, same \
+         profile as the tests) or set SLOTRAFT_BIN",
         bin.display()
     );
     bin
@@ -59,7 +61,7 @@ fn build(profile_dir: &Path) {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
         .env("CARGO_TARGET_DIR", target)
-        .args(["build", "--quiet", "-p", "slotraft", "--bin", "slotraft"]);
+        .args(["build", "--quiet", "--workspace", "--bin", "slotraft"]);
     match profile {
         "debug" => {}
         "release" => {
@@ -74,5 +76,8 @@ fn build(profile_dir: &Path) {
         target.display()
     );
     let status = cmd.status().expect("run cargo to build slotraft");
-    assert!(status.success(), "cargo build -p slotraft failed: {status}");
+    assert!(
+        status.success(),
+        "cargo build --bin slotraft failed: {status}"
+    );
 }

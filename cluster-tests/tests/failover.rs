@@ -89,7 +89,9 @@ async fn sigterm_leader_hands_over() {
     let at_term = load.acked();
     let sent = Instant::now();
     c.node(leader).terminate();
-    let new_leader = c.wait_leader(election, Some(leader)).await;
+    // Wait longer than an election would take, so a missing hand-off shows
+    // up as the timing assertion below rather than as "no leader".
+    let new_leader = c.wait_leader(SECS(30), Some(leader)).await;
     let handed = sent.elapsed();
     eprintln!("{name}: SIGTERM node {leader}: node {new_leader} leads after {handed:?}");
     assert!(
