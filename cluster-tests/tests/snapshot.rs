@@ -54,13 +54,14 @@ async fn stopped_follower_catches_up_by_snapshot() {
         )
         .await;
     let report = load.stop().await;
-    if let Some(purged) = at_leader.num("raft_last_purged_index") {
-        assert!(
-            purged > before.applied(),
-            "leader purged only up to {purged}; the follower has {}",
-            before.applied()
-        );
-    }
+    let purged = at_leader
+        .num("raft_purged_index")
+        .expect("INFO replication has raft_purged_index");
+    assert!(
+        purged > before.applied(),
+        "leader purged only up to {purged}; the follower has {}",
+        before.applied()
+    );
     let leader_snapshot = c.info(leader).await.last_snapshot();
     eprintln!(
         "{name}: leader snapshot at {leader_snapshot} after {} more writes; SIGCONT {follower}",
