@@ -20,16 +20,16 @@ use tracing::{info, warn};
 
 use super::local::Router;
 use super::network::control::Control;
-use super::transfer;
-use super::witness::{
-    data_voters_matched, is_witness_leader, witness_config, witness_handoff, WitnessNetwork,
-    WitnessStateMachine,
-};
 use super::network::{serve_with_incoming_shutdown, BusNetwork, PeerPool};
 use super::registry::Registry;
 use super::runtime::Group;
 use super::state_machine::GroupStateMachine;
+use super::transfer;
 use super::types::{GroupConfig, GroupRaft, NodeId};
+use super::witness::{
+    data_voters_matched, is_witness_leader, witness_config, witness_handoff, WitnessNetwork,
+    WitnessStateMachine,
+};
 use crate::config::Config;
 use crate::keyspace::EncodingLimits;
 
@@ -413,10 +413,8 @@ impl Host {
                 let from = group.node_id;
                 async move { pool.control(from, target, DATA_GROUP, &req).await }
             };
-            let (won, _) = tokio::join!(
-                transfer::finish(&group.raft, &prepared, timeout),
-                campaign
-            );
+            let (won, _) =
+                tokio::join!(transfer::finish(&group.raft, &prepared, timeout), campaign);
             won.map_err(|e| e.to_string())
         }
         .await;

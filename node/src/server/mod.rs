@@ -228,6 +228,14 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         _ = term.recv() => info!("SIGTERM received, shutting down"),
         _ = stop.wait_for(|v| *v) => info!("SHUTDOWN requested"),
     }
+    // A leader hands its groups to a data follower first, so the group
+    // does not wait out an election timeout (as Valkey's shutdown lets a
+    // replica take over).
+    match host.hand_off(Duration::from_secs(5)).await {
+        Ok(Some(to)) => info!(to, "handed leadership over before shutting down"),
+        Ok(None) => {}
+        Err(e) => warn!(%e, "leadership hand-off failed; shutting down anyway"),
+    }
     host.shutdown().await;
     Ok(())
 }

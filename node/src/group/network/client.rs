@@ -419,9 +419,10 @@ impl RaftNetwork<GroupConfig> for BusClient {
         rpc: AppendEntriesRequest<GroupConfig>,
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>> {
-        // openraft cancels the call at the hard TTL; stopping at the soft
-        // one reports a clean Timeout first.
-        let ttl = option.soft_ttl();
+        // openraft 0.9's TTL here is the heartbeat interval and must cover
+        // the round trip plus the follower's fdatasync: use all of it (a
+        // soft 3/4 cut turned fsync spikes on a loaded disk into retries).
+        let ttl = option.hard_ttl();
         let (mut client, generation) = self.connect().map_err(RPCError::Unreachable)?;
         let req = self.request(encode(&rpc));
         match tokio::time::timeout(ttl, client.append_entries(req)).await {

@@ -33,11 +33,9 @@ pub enum Control {
 /// Runs `req` on this node's member `raft`; the error is a description.
 pub async fn handle(raft: &GroupRaft, req: Control) -> Result<(), String> {
     match req {
-        Control::Campaign { after_term } => {
-            transfer::campaign(raft, after_term, CONTROL_TIMEOUT)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        Control::Campaign { after_term } => transfer::campaign(raft, after_term, CONTROL_TIMEOUT)
+            .await
+            .map_err(|e| e.to_string()),
         Control::WitnessPurge { upto } => witness::witness_purge(raft, upto, CONTROL_TIMEOUT)
             .await
             .map(|_| ())
