@@ -147,35 +147,36 @@ fn check_key(key: &[u8], ops: Vec<Op>) -> Result<(), Failure> {
             .map(|&i| enc[i].3)
             .min()
             .unwrap_or(u64::MAX);
-        let mut advanced = false;
-        for i in next_try..n {
-            if placed.has(i) || enc[i].2 > horizon {
-                continue;
-            }
-            let (is_write, v, _, _) = enc[i];
-            if !is_write && v != value {
-                continue;
-            }
-            let new_value = if is_write { v } else { value };
-            let mut next = placed.clone();
-            next.flip(i);
-            if !seen.insert((next.clone(), new_value)) {
-                continue;
-            }
-            if seen.len() > STATE_BUDGET {
-                return Err(Failure {
-                    key: key.to_vec(),
-                    gave_up: true,
-                    best_prefix: best,
-                    ops,
-                });
-            }
+        // The first candidate from `next_try` on that the register allows
+        // and that leads to a state not seen before.
+        let start = next_try;
+        let pick = enc
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter(|&(i, &(_, _, invoke, _))| !placed.has(i) && invoke <= horizon)
+            .filter(|&(_, &(is_write, v, _, _))| is_write || v == value)
+            .find_map(|(i, &(is_write, v, _, _))| {
+                let new_value = if is_write { v } else { value };
+                let mut next = placed.clone();
+                next.flip(i);
+                seen.insert((next.clone(), new_value))
+                    .then_some((i, next, new_value))
+            });
+        if seen.len() > STATE_BUDGET {
+            return Err(Failure {
+                key: key.to_vec(),
+                gave_up: true,
+                best_prefix: best,
+                ops,
+            });
+        }
+        let advanced = pick.is_some();
+        if let Some((i, next, new_value)) = pick {
             order.push((i, value));
             placed = next;
             value = new_value;
             next_try = 0;
-            advanced = true;
-            break;
         }
         if order.len() > best.len() {
             best = order.iter().map(|(i, _)| *i).collect();
