@@ -5,4 +5,6 @@
 //! that proves the state machine deterministic; the turmoil simulation of
 //! Raft groups and clusters grows beside it.
 
+pub mod check;
 pub mod history;
+pub mod sim_net;

@@ -79,7 +79,7 @@ where
         self.group
     }
 
-    /// Queues a record and wakes the writer.
+    /// Queues a record; the caller kicks the writer once the lock is gone.
     fn push_one(
         &self,
         inner: &mut Inner,
@@ -87,9 +87,7 @@ where
         index: u64,
         payload: Arc<[u8]>,
     ) -> Result<Loc> {
-        let loc = self.shared.push(inner, kind, self.group, index, payload)?;
-        self.shared.wake.notify_one();
-        Ok(loc)
+        self.shared.push(inner, kind, self.group, index, payload)
     }
 }
 
@@ -158,7 +156,7 @@ where
         let wake = inner.queue.done.len() >= inner.wake_at;
         drop(inner);
         if wake {
-            self.shared.wake.notify_one();
+            self.shared.kick();
         }
         Ok(())
     }
@@ -279,6 +277,7 @@ where
                 let _ = tx.send(r);
             }));
         }
+        self.shared.kick();
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(err(Error::Fatal(e.to_string()))),
@@ -311,6 +310,8 @@ where
         inner.check_usable().map_err(err)?;
         self.push_one(&mut inner, Kind::Committed, 0, payload)
             .map_err(err)?;
+        drop(inner);
+        self.shared.kick();
         Ok(())
     }
 
@@ -354,6 +355,8 @@ where
         self.push_one(&mut inner, Kind::Truncate, log_id.index, Arc::from(&[][..]))
             .map_err(err)?;
         inner.gc_wanted = true;
+        drop(inner);
+        self.shared.kick();
         Ok(())
     }
 
@@ -366,6 +369,8 @@ where
         self.push_one(&mut inner, Kind::Purge, log_id.index, payload)
             .map_err(err)?;
         inner.gc_wanted = true;
+        drop(inner);
+        self.shared.kick();
         Ok(())
     }
 }

@@ -29,5 +29,5 @@ mod writer;
 
 pub use error::{Error, Result};
 pub use group::GroupLog;
-pub use options::{Options, SyncMode, MAX_PAYLOAD};
+pub use options::{Options, SyncMode, WriterMode, MAX_PAYLOAD};
 pub use store::{LogStore, Stats};

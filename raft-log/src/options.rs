@@ -16,6 +16,23 @@ pub enum SyncMode {
     No,
 }
 
+/// Who does the writing and syncing of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriterMode {
+    /// A dedicated writer thread with group commit (the default; see
+    /// `writer.rs`). Appends from many groups share one fdatasync.
+    #[default]
+    Thread,
+    /// No thread: every call that queues work (append, vote, truncate,
+    /// purge, flush) writes and syncs it on the caller before returning, so
+    /// completions run on the caller too. Same on-disk format, same sync
+    /// rules and fault handling, no group commit and no batch hold. Meant for
+    /// deterministic simulation (a real OS thread makes timing depend on the
+    /// OS scheduler), not for throughput. With `SyncMode::EverySec` the
+    /// periodic sync happens at the next call after the second has passed.
+    Inline,
+}
+
 /// How a [`crate::LogStore`] behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -39,6 +56,8 @@ pub struct Options {
     /// unchanged. 0 disables holding; values above 1 count as 1. See
     /// `writer.rs` and docs/raft-log.md.
     pub group_commit_hold: f64,
+    /// Writer thread (default) or inline writes for simulation.
+    pub writer: WriterMode,
 }
 
 impl Default for Options {
@@ -49,6 +68,7 @@ impl Default for Options {
             cache_entries_per_group: 4096,
             compact_below: 0.5,
             group_commit_hold: 0.25,
+            writer: WriterMode::Thread,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The node-wide log: opening (recovery), shared state, and the enqueue path.
 //!
-//! One [`LogStore`] per node owns the segment files and the writer thread; every
+//! One [`LogStore`] per node owns the segment files and the writer thread (or,
+//! in `WriterMode::Inline`, the writer state its callers drive); every
 //! group hosted on the node gets a cheap [`crate::GroupLog`] handle onto it. All
 //! in-memory state sits behind one mutex: appends hold it only long enough to
 //! assign each record its place in the log (segment and offset are fixed at
@@ -20,7 +21,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::env::{DiskEnv, Env, LogFile};
 use crate::error::{Error, Result};
 use crate::memtable::{Damage, Loc, Memtable, SegmentInfo};
-use crate::options::Options;
+use crate::options::{Options, WriterMode};
 use crate::record::{self, Kind, FILE_HEADER_LEN};
 use crate::segment::{self, End};
 use crate::writer;
@@ -115,11 +116,25 @@ pub(crate) struct Shared {
     pub dir: PathBuf,
     pub opts: Options,
     pub inner: Mutex<Inner>,
-    /// Wakes the writer.
+    /// Wakes the writer thread.
     pub wake: Condvar,
+    /// The writer state when the caller does the writing
+    /// (`WriterMode::Inline`); `None` when a writer thread owns it.
+    pub inline: Option<Mutex<writer::Writer>>,
 }
 
 impl Shared {
+    /// Gets queued work going: wakes the writer thread, or in inline mode
+    /// writes it now on this thread. Never call with the store lock held.
+    pub fn kick(&self) {
+        match &self.inline {
+            Some(w) => writer::drive_inline(self, w),
+            None => {
+                self.wake.notify_one();
+            }
+        }
+    }
+
     fn new_segment(&self, inner: &mut Inner, id: u64) -> Result<()> {
         let path = segment::path(&self.dir, id);
         let file = self.env.open(&path, true).map_err(|source| Error::Io {
@@ -412,6 +427,7 @@ impl LogStore {
         check_holes(&mut mem);
 
         let next = last_id.map_or(1, |i| i + 1);
+        let opts_writer = opts.writer;
         let shared = Arc::new(Shared {
             env,
             dir,
@@ -428,25 +444,34 @@ impl LogStore {
                 stats: Stats::default(),
             }),
             wake: Condvar::new(),
+            inline: (opts_writer == WriterMode::Inline).then(|| Mutex::new(writer::Writer::new())),
         });
         {
             let mut inner = shared.inner.lock();
             shared.new_segment(&mut inner, next)?;
         }
-        let s = shared.clone();
-        let writer = std::thread::Builder::new()
-            .name("raft-log-writer".into())
-            .spawn(move || writer::run(s))
-            .map_err(|source| Error::Io {
-                op: "spawn writer",
-                path: PathBuf::new(),
-                source,
-            })?;
+        let writer = match opts_writer {
+            WriterMode::Thread => {
+                let s = shared.clone();
+                let handle = std::thread::Builder::new()
+                    .name("raft-log-writer".into())
+                    .spawn(move || writer::run(s))
+                    .map_err(|source| Error::Io {
+                        op: "spawn writer",
+                        path: PathBuf::new(),
+                        source,
+                    })?;
+                Some(handle)
+            }
+            WriterMode::Inline => {
+                // The new segment's header, so the directory is as the
+                // threaded writer would leave it.
+                shared.kick();
+                None
+            }
+        };
         tracing::info!(dir = %shared.dir.display(), segments = ids.len(), "write-ahead log open");
-        Ok(LogStore {
-            shared,
-            writer: Some(writer),
-        })
+        Ok(LogStore { shared, writer })
     }
 
     /// A handle for `group` (created empty if the log has never seen it).
@@ -511,7 +536,7 @@ impl LogStore {
                 let _ = tx.send(r);
             }));
         }
-        self.shared.wake.notify_one();
+        self.shared.kick();
         match rx.recv() {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Error::Fatal(e.to_string())),
@@ -554,9 +579,12 @@ impl LogStore {
 impl Drop for LogStore {
     fn drop(&mut self) {
         self.shared.inner.lock().shutdown = true;
-        self.shared.wake.notify_all();
         if let Some(w) = self.writer.take() {
+            self.shared.wake.notify_all();
             let _ = w.join();
+        } else {
+            // Inline: write and sync what is queued, as the thread would.
+            self.shared.kick();
         }
     }
 }

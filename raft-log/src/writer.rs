@@ -22,6 +22,10 @@
 //! A batch that released one completion is never held, so one group sees the
 //! plain fdatasync latency.
 //!
+//! Inline mode (`WriterMode::Inline`, for deterministic simulation) runs the
+//! same batch step on whichever caller queued work, right after it queued it
+//! ([`drive_inline`]); there is then no thread, no group commit and no hold.
+//!
 //! An I/O error here is fatal: the store is poisoned, every waiting completion
 //! gets the error, and later calls are refused. After a failed fsync the kernel
 //! may already have dropped the dirty pages, so retrying could report success
@@ -64,26 +68,109 @@ impl Files {
 /// Weight of the newest sample in the moving-average fdatasync time.
 const SYNC_AVG_WEIGHT: f64 = 1.0 / 8.0;
 
+/// What the writer keeps between batches, whichever mode drives it.
+pub(crate) struct Writer {
+    files: Files,
+    last_sync: Instant,
+    /// Moving average of fdatasync time, in seconds (0 until the first sync).
+    sync_avg: f64,
+}
+
+impl Writer {
+    pub(crate) fn new() -> Writer {
+        Writer {
+            files: Files::default(),
+            last_sync: Instant::now(),
+            sync_avg: 0.0,
+        }
+    }
+
+    /// Writes `batch`, records the outcome (or poisons the store), then runs
+    /// every completion of the batch. Returns how many completions the batch
+    /// released if it made an fdatasync of data and released more than one
+    /// (the hold target's increment; see the module docs).
+    fn process(&mut self, shared: &Shared, mut batch: Queue) -> Option<usize> {
+        let mode = shared.opts.sync;
+        let result = write_batch(
+            shared,
+            &mut batch,
+            &mut self.files,
+            mode,
+            &mut self.last_sync,
+        );
+        let released = batch.done.len();
+        let mut hold_target = None;
+        {
+            let mut inner = shared.inner.lock();
+            match &result {
+                Ok((bytes, synced, sync_time)) => {
+                    if let Some(t) = sync_time {
+                        let t = t.as_secs_f64();
+                        self.sync_avg = if self.sync_avg == 0.0 {
+                            t
+                        } else {
+                            self.sync_avg + (t - self.sync_avg) * SYNC_AVG_WEIGHT
+                        };
+                        if released > 1 {
+                            hold_target = Some(inner.queue.done.len() + released);
+                        }
+                    }
+                    if let Some((seg, off, buf)) = batch.chunks.last() {
+                        inner.written = (*seg, off + buf.len() as u64);
+                    }
+                    inner.stats.batches += 1;
+                    inner.stats.bytes_written += bytes;
+                    inner.stats.syncs += *synced as u64;
+                    inner.stats.completions += batch.done.len() as u64;
+                    inner.stats.segments_deleted += batch.deletes.len() as u64;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "write-ahead log I/O failed; log is stopped");
+                    inner.fatal = Some(e.to_string());
+                }
+            }
+        }
+        for d in batch.done.drain(..) {
+            d(match &result {
+                Ok(_) => Ok(()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            });
+        }
+        hold_target
+    }
+
+    /// The sync made when the store closes.
+    fn final_sync(&mut self, mode: SyncMode) {
+        if mode != SyncMode::No {
+            if let Err(e) = self.files.sync() {
+                tracing::error!(error = %e, "final sync of write-ahead log failed");
+            }
+        }
+    }
+}
+
+/// Fails every queued completion of a poisoned store.
+fn fail_queued(inner: &mut crate::store::Inner) -> Vec<crate::store::Done> {
+    std::mem::take(&mut inner.queue).done
+}
+
 /// Runs until the store shuts down (or fails and shuts down).
 pub(crate) fn run(shared: Arc<Shared>) {
     let mode = shared.opts.sync;
-    let mut files = Files::default();
-    let mut last_sync = Instant::now();
-    // Moving average of fdatasync time, in seconds (0 until the first sync).
-    let mut sync_avg = 0.0f64;
+    let mut w = Writer::new();
     // Set after a batch released several appenders: hold the next batch until
     // this many completions are queued, or until the deadline (module docs).
     let mut hold: Option<(usize, Instant)> = None;
     loop {
-        let mut batch = {
+        let batch = {
             let mut inner = shared.inner.lock();
             loop {
                 if inner.fatal.is_some() {
-                    let q = std::mem::take(&mut inner.queue);
+                    let done = fail_queued(&mut inner);
                     let err = inner.fatal.clone().unwrap_or_default();
                     let shutdown = inner.shutdown;
                     drop(inner);
-                    for d in q.done {
+                    for d in done {
                         d(Err(io::Error::other(err.clone())));
                     }
                     if shutdown {
@@ -125,15 +212,11 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 }
                 if inner.shutdown {
                     drop(inner);
-                    if mode != SyncMode::No {
-                        if let Err(e) = files.sync() {
-                            tracing::error!(error = %e, "final sync of write-ahead log failed");
-                        }
-                    }
+                    w.final_sync(mode);
                     return;
                 }
-                if mode == SyncMode::EverySec && !files.unsynced.is_empty() {
-                    let due = last_sync + Duration::from_secs(1);
+                if mode == SyncMode::EverySec && !w.files.unsynced.is_empty() {
+                    let due = w.last_sync + Duration::from_secs(1);
                     let now = Instant::now();
                     if now >= due {
                         inner.queue.force_sync = true;
@@ -147,45 +230,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
             std::mem::take(&mut inner.queue)
         };
 
-        let result = write_batch(&shared, &mut batch, &mut files, mode, &mut last_sync);
-        let released = batch.done.len();
-        let mut hold_target = None;
-        {
-            let mut inner = shared.inner.lock();
-            match &result {
-                Ok((bytes, synced, sync_time)) => {
-                    if let Some(t) = sync_time {
-                        let t = t.as_secs_f64();
-                        sync_avg = if sync_avg == 0.0 {
-                            t
-                        } else {
-                            sync_avg + (t - sync_avg) * SYNC_AVG_WEIGHT
-                        };
-                        if released > 1 {
-                            hold_target = Some(inner.queue.done.len() + released);
-                        }
-                    }
-                    if let Some((seg, off, buf)) = batch.chunks.last() {
-                        inner.written = (*seg, off + buf.len() as u64);
-                    }
-                    inner.stats.batches += 1;
-                    inner.stats.bytes_written += bytes;
-                    inner.stats.syncs += *synced as u64;
-                    inner.stats.completions += batch.done.len() as u64;
-                    inner.stats.segments_deleted += batch.deletes.len() as u64;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "write-ahead log I/O failed; log is stopped");
-                    inner.fatal = Some(e.to_string());
-                }
-            }
-        }
-        for d in batch.done.drain(..) {
-            d(match &result {
-                Ok(_) => Ok(()),
-                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-            });
-        }
+        let hold_target = w.process(&shared, batch);
         // The hold window opens once the released appenders can act.
         // NaN or negative means 0; more than one fdatasync is never useful.
         let hold_opt = shared.opts.group_commit_hold;
@@ -194,10 +239,57 @@ pub(crate) fn run(shared: Arc<Shared>) {
         } else {
             hold_opt.clamp(0.0, 1.0)
         };
-        let max_hold = Duration::from_secs_f64(sync_avg * fraction);
+        let max_hold = Duration::from_secs_f64(w.sync_avg * fraction);
         hold = hold_target
             .filter(|_| !max_hold.is_zero())
             .map(|target| (target, Instant::now() + max_hold));
+    }
+}
+
+/// Inline mode (`WriterMode::Inline`): does on the calling thread, now, all
+/// the work queued so far — the same steps as one turn of [`run`]'s loop,
+/// repeated until the queue is empty. Callers must not hold the store lock.
+/// The writer state's own mutex serialises concurrent callers: whoever holds
+/// it drains everything queued, so a caller's work is done when this returns
+/// whether it or an earlier holder wrote it.
+pub(crate) fn drive_inline(shared: &Shared, w: &parking_lot::Mutex<Writer>) {
+    let mut w = w.lock();
+    let mode = shared.opts.sync;
+    loop {
+        let batch = {
+            let mut inner = shared.inner.lock();
+            if let Some(err) = inner.fatal.clone() {
+                let done = fail_queued(&mut inner);
+                drop(inner);
+                for d in done {
+                    d(Err(io::Error::other(err.clone())));
+                }
+                return;
+            }
+            if inner.gc_wanted {
+                inner.gc_wanted = false;
+                purge::collect(shared, &mut inner);
+                if inner.fatal.is_some() {
+                    continue;
+                }
+            }
+            if inner.queue.is_empty() {
+                let due = mode == SyncMode::EverySec
+                    && !w.files.unsynced.is_empty()
+                    && w.last_sync.elapsed() >= Duration::from_secs(1);
+                if !due {
+                    if inner.shutdown {
+                        drop(inner);
+                        w.final_sync(mode);
+                    }
+                    return;
+                }
+                inner.queue.force_sync = true;
+            }
+            std::mem::take(&mut inner.queue)
+        };
+        // No hold in inline mode: there is no other appender to wait for.
+        w.process(shared, batch);
     }
 }
 

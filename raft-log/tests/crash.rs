@@ -17,7 +17,7 @@ use common::{ent, lid, TC};
 use openraft::storage::RaftLogStorage;
 use openraft::{EntryPayload, RaftLogReader};
 use raft_log::env::mem::{apply_prefix, MemEnv};
-use raft_log::{Error, GroupLog, LogStore, Options};
+use raft_log::{Error, GroupLog, LogStore, Options, WriterMode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -53,8 +53,9 @@ impl History {
     }
 }
 
-fn opts() -> Options {
+fn opts(mode: WriterMode) -> Options {
     Options {
+        writer: mode,
         segment_bytes: 2048,
         cache_entries_per_group: 3,
         ..Options::default()
@@ -149,13 +150,14 @@ fn read_model(rt: &tokio::runtime::Runtime, log: &mut GroupLog<TC>) -> Model {
 /// Opens `env` and checks every group against its history from position
 /// `from` (inclusive) on.
 fn check_recovered(
+    mode: WriterMode,
     rt: &tokio::runtime::Runtime,
     env: MemEnv,
     h: &History,
     from: &[usize],
     what: &str,
 ) {
-    let store = LogStore::open_with_env(Arc::new(env), Path::new("/wal"), opts())
+    let store = LogStore::open_with_env(Arc::new(env), Path::new("/wal"), opts(mode))
         .unwrap_or_else(|e| panic!("{what}: reopen failed: {e}"));
     for g in 0..GROUPS {
         let mut log = store
@@ -209,15 +211,15 @@ fn seed() -> u64 {
     seed
 }
 
-#[test]
-fn torn_last_batch_at_every_byte_recovers_a_prefix() {
+fn torn_last_batch_at_every_byte_recovers_a_prefix(mode: WriterMode) {
     let seed = seed();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let env = MemEnv::new();
-    let store = LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts()).unwrap();
+    let store =
+        LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts(mode)).unwrap();
     let mut logs: Vec<GroupLog<TC>> = (0..GROUPS).map(|g| store.group(g).unwrap()).collect();
     let mut h = History::new();
     let (tx, rx) = mpsc::channel();
@@ -258,6 +260,7 @@ fn torn_last_batch_at_every_byte_recovers_a_prefix() {
         let img = apply_prefix(&base, &ops, cut);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             check_recovered(
+                mode,
                 &rt,
                 MemEnv::from_image(&img),
                 &h,
@@ -272,11 +275,10 @@ fn torn_last_batch_at_every_byte_recovers_a_prefix() {
     }
     // With every byte there, every group is exactly at its final state.
     let full = apply_prefix(&base, &ops, total);
-    check_recovered(&rt, MemEnv::from_image(&full), &h, &after, "no cut");
+    check_recovered(mode, &rt, MemEnv::from_image(&full), &h, &after, "no cut");
 }
 
-#[test]
-fn dropping_unsynced_writes_keeps_every_acknowledged_entry() {
+fn dropping_unsynced_writes_keeps_every_acknowledged_entry(mode: WriterMode) {
     let seed = seed();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -285,7 +287,7 @@ fn dropping_unsynced_writes_keeps_every_acknowledged_entry() {
     for round in 0..40 {
         let env = MemEnv::new();
         let store =
-            LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts()).unwrap();
+            LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts(mode)).unwrap();
         let mut logs: Vec<GroupLog<TC>> = (0..GROUPS).map(|g| store.group(g).unwrap()).collect();
         let mut h = History::new();
         let (tx, rx) = mpsc::channel();
@@ -306,6 +308,7 @@ fn dropping_unsynced_writes_keeps_every_acknowledged_entry() {
         let img = env.durable_image();
         let acked = h.acked.clone();
         check_recovered(
+            mode,
             &rt,
             MemEnv::from_image(&img),
             &h,
@@ -358,10 +361,9 @@ fn records(bytes: &[u8]) -> Vec<(usize, raft_log::record::Header)> {
     out
 }
 
-#[test]
-fn bit_flip_in_sealed_payload_fails_that_group_with_file_and_offset() {
+fn bit_flip_in_sealed_payload_fails_that_group_with_file_and_offset(mode: WriterMode) {
     let dir = tempfile::tempdir().unwrap();
-    fill_disk_store(dir.path(), opts());
+    fill_disk_store(dir.path(), opts(mode));
     let segs = segments(dir.path());
     assert!(segs.len() >= 3, "want sealed segments, got {}", segs.len());
     let victim = &segs[1];
@@ -374,7 +376,7 @@ fn bit_flip_in_sealed_payload_fails_that_group_with_file_and_offset() {
     bytes[flip_at] ^= 0x10;
     std::fs::write(victim, &bytes).unwrap();
 
-    let store = LogStore::open(dir.path(), opts()).expect("store opens; damage is per group");
+    let store = LogStore::open(dir.path(), opts(mode)).expect("store opens; damage is per group");
     let err = match store.group::<TC>(h.group) {
         Ok(_) => panic!("group {} opened despite a corrupt record", h.group),
         Err(e) => e,
@@ -393,17 +395,16 @@ fn bit_flip_in_sealed_payload_fails_that_group_with_file_and_offset() {
     }
 }
 
-#[test]
-fn bit_flip_in_sealed_header_fails_the_open_with_file_and_offset() {
+fn bit_flip_in_sealed_header_fails_the_open_with_file_and_offset(mode: WriterMode) {
     let dir = tempfile::tempdir().unwrap();
-    fill_disk_store(dir.path(), opts());
+    fill_disk_store(dir.path(), opts(mode));
     let segs = segments(dir.path());
     let victim = &segs[1];
     let mut bytes = std::fs::read(victim).unwrap();
     let (off, _) = records(&bytes)[1];
     bytes[off + 9] ^= 0x01; // inside the group id
     std::fs::write(victim, &bytes).unwrap();
-    let err = match LogStore::open(dir.path(), opts()) {
+    let err = match LogStore::open(dir.path(), opts(mode)) {
         Ok(_) => panic!("opened despite a corrupt header"),
         Err(e) => e,
     };
@@ -418,12 +419,11 @@ fn bit_flip_in_sealed_header_fails_the_open_with_file_and_offset() {
     );
 }
 
-#[test]
-fn damage_mid_last_segment_is_corruption_not_a_torn_tail() {
+fn damage_mid_last_segment_is_corruption_not_a_torn_tail(mode: WriterMode) {
     let dir = tempfile::tempdir().unwrap();
     let big = Options {
         segment_bytes: 1 << 20,
-        ..opts()
+        ..opts(mode)
     };
     fill_disk_store(dir.path(), big);
     let segs = segments(dir.path());
@@ -444,18 +444,18 @@ fn damage_mid_last_segment_is_corruption_not_a_torn_tail() {
     bytes[off + 2] ^= 0x40; // header of the first record; valid ones follow
     std::fs::write(victim, &bytes).unwrap();
     assert!(matches!(
-        LogStore::open(dir.path(), opts()),
+        LogStore::open(dir.path(), opts(mode)),
         Err(Error::Corrupt { .. })
     ));
 }
 
-#[test]
-fn fsync_error_is_fatal_and_acknowledged_entries_survive() {
+fn fsync_error_is_fatal_and_acknowledged_entries_survive(mode: WriterMode) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let env = MemEnv::new();
-    let store = LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts()).unwrap();
+    let store =
+        LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts(mode)).unwrap();
     let mut log = store.group::<TC>(1).unwrap();
     rt.block_on(async {
         use openraft::storage::RaftLogStorageExt;
@@ -480,7 +480,7 @@ fn fsync_error_is_fatal_and_acknowledged_entries_survive() {
     let reopened = LogStore::open_with_env(
         Arc::new(MemEnv::from_image(&env.durable_image())),
         Path::new("/wal"),
-        opts(),
+        opts(mode),
     )
     .unwrap();
     let mut log = reopened.group::<TC>(1).unwrap();
@@ -491,13 +491,13 @@ fn fsync_error_is_fatal_and_acknowledged_entries_survive() {
     );
 }
 
-#[test]
-fn enospc_mid_write_is_fatal_and_recovery_cuts_the_torn_tail() {
+fn enospc_mid_write_is_fatal_and_recovery_cuts_the_torn_tail(mode: WriterMode) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let env = MemEnv::new();
-    let store = LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts()).unwrap();
+    let store =
+        LogStore::open_with_env(Arc::new(env.clone()), Path::new("/wal"), opts(mode)).unwrap();
     let mut log = store.group::<TC>(9).unwrap();
     rt.block_on(async {
         use openraft::storage::RaftLogStorageExt;
@@ -521,12 +521,72 @@ fn enospc_mid_write_is_fatal_and_recovery_cuts_the_torn_tail() {
     let reopened = LogStore::open_with_env(
         Arc::new(MemEnv::from_image(&img)),
         Path::new("/wal"),
-        opts(),
+        opts(mode),
     )
     .unwrap();
     let mut log = reopened.group::<TC>(9).unwrap();
     let m = read_model(&rt, &mut log);
     assert_eq!(m.entries.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+}
+
+/// Every scenario runs twice: with the writer thread and with inline writes
+/// (the simulation's mode); both must keep the same promises.
+macro_rules! in_both_writer_modes {
+    ($($name:ident),* $(,)?) => {
+        mod thread {
+            use raft_log::WriterMode;
+            $(#[test]
+            fn $name() {
+                super::$name(WriterMode::Thread)
+            })*
+        }
+        mod inline {
+            use raft_log::WriterMode;
+            $(#[test]
+            fn $name() {
+                super::$name(WriterMode::Inline)
+            })*
+        }
+    };
+}
+
+in_both_writer_modes!(
+    torn_last_batch_at_every_byte_recovers_a_prefix,
+    dropping_unsynced_writes_keeps_every_acknowledged_entry,
+    bit_flip_in_sealed_payload_fails_that_group_with_file_and_offset,
+    bit_flip_in_sealed_header_fails_the_open_with_file_and_offset,
+    damage_mid_last_segment_is_corruption_not_a_torn_tail,
+    fsync_error_is_fatal_and_acknowledged_entries_survive,
+    enospc_mid_write_is_fatal_and_recovery_cuts_the_torn_tail,
+);
+
+/// Inline mode does the work on the caller: the completion has run and the
+/// bytes are durable by the time `append_with` returns (no thread to wait for).
+#[test]
+fn inline_append_is_durable_when_append_returns() {
+    let env = MemEnv::new();
+    let store = LogStore::open_with_env(
+        Arc::new(env.clone()),
+        Path::new("/wal"),
+        opts(WriterMode::Inline),
+    )
+    .unwrap();
+    let log = store.group::<TC>(2).unwrap();
+    let (tx, rx) = mpsc::channel();
+    log.append_with([ent(1, 1, "now")], move |r| tx.send(r.is_ok()).unwrap())
+        .unwrap();
+    assert_eq!(rx.try_recv(), Ok(true), "completion ran before return");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let crashed = LogStore::open_with_env(
+        Arc::new(MemEnv::from_image(&env.durable_image())),
+        Path::new("/wal"),
+        opts(WriterMode::Inline),
+    )
+    .unwrap();
+    let m = read_model(&rt, &mut crashed.group::<TC>(2).unwrap());
+    assert_eq!(m.entries.keys().copied().collect::<Vec<_>>(), [1]);
 }
 
 /// Prints the writes and the records of an image (on failure only).
