@@ -11,7 +11,7 @@
 #   SLOTRAFT_BIN       node binary                       [target/release/slotraft]
 #   TRIALS             number of kills                   [20]
 #   HEARTBEAT_MS       --raft-heartbeat-interval         [100]
-#   ELECTION_MS        --raft-election-timeout           [1000]
+#   ELECTION_MS        --raft-election-timeout           [300, the node default]
 #   GROUP_WITNESS      id of a witness member (e.g. 3)   [none: 3 data members]
 #   FAILOVER_ARGS      extra node args                   [--appendfsync always]
 #   KEEP_TMP=1         keep node dirs and logs
@@ -27,7 +27,7 @@ export SLOTRAFT_ROOT="$ROOT"
 BIN="${SLOTRAFT_BIN:-$ROOT/target/release/slotraft}"
 TRIALS="${TRIALS:-20}"
 HEARTBEAT_MS="${HEARTBEAT_MS:-100}"
-ELECTION_MS="${ELECTION_MS:-1000}"
+ELECTION_MS="${ELECTION_MS:-300}"
 CLIENT="$ROOT/scripts/bench/raft_client.py"
 read -r -a EXTRA <<<"${FAILOVER_ARGS:---appendfsync always}"
 
