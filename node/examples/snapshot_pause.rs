@@ -35,7 +35,10 @@ fn main() {
         };
         apply(&mut ks, &rec);
     }
-    println!("loaded {keys} keys (100-byte values) in {:?}", load.elapsed());
+    println!(
+        "loaded {keys} keys (100-byte values) in {:?}",
+        load.elapsed()
+    );
     for run in 1..=3 {
         // What the snapshot builder does under the lock: encode everything.
         let t = Instant::now();
@@ -47,7 +50,10 @@ fn main() {
         );
         let t = Instant::now();
         let back = snapshot::decode(&data, ks.limits, Default::default()).expect("decode");
-        println!("run {run}: decode (install, outside the lock) {:?}", t.elapsed());
+        println!(
+            "run {run}: decode (install, outside the lock) {:?}",
+            t.elapsed()
+        );
         assert_eq!(back.digest(), ks.digest());
     }
 }

@@ -26,9 +26,10 @@
 //! vote, and the old leader steps down to that *uncommitted* vote, which is
 //! not leased. So [`finish`] sends heartbeats (`trigger().heartbeat()`,
 //! unaffected by `heartbeat(false)`) for its first lease, and
-//! [`campaign`] retries every heartbeat interval: in a group of three the
-//! old leader's vote is the one the target needs, and the transfer costs
-//! the catch-up plus about two heartbeat intervals, whatever the leases.
+//! [`campaign`] starts a new round once the last one is over (or after
+//! five heartbeats): in a group of three the old leader's vote is the one
+//! the target needs, and the transfer costs the catch-up plus a few
+//! heartbeat intervals, whatever the leases.
 //! With five voters the target also needs a follower, whose lease runs
 //! until one lease after the last heartbeat it got: the bound is then one
 //! lease more.
@@ -172,9 +173,15 @@ pub async fn campaign(
     timeout: Duration,
 ) -> Result<(), TransferError> {
     let deadline = Instant::now() + timeout;
-    // A vote round is one RPC to each voter; retrying at the heartbeat
-    // interval bounds the delay after a lease runs out without flooding.
+    // Poll at the heartbeat interval, but start a new round only when the
+    // last one is over (not a candidate any more) or has had time to finish:
+    // a vote is fsync'ed by every voter before it answers, and a new round
+    // bumps the term, so re-electing every heartbeat on a slow disk throws
+    // away each round's grants before they arrive (seen: 50 terms in 5 s
+    // and no leader).
     let retry = Duration::from_millis(target.config().heartbeat_interval.max(20));
+    let round = (retry * 5).max(Duration::from_millis(250));
+    let mut last_round: Option<Instant> = None;
     loop {
         let m = target.metrics().borrow().clone();
         if m.current_term > after_term {
@@ -192,8 +199,11 @@ pub async fn campaign(
                 m.id
             )));
         }
-        if m.state != ServerState::Leader {
+        let round_over =
+            m.state != ServerState::Candidate || last_round.is_none_or(|at| at.elapsed() >= round);
+        if m.state != ServerState::Leader && round_over {
             target.trigger().elect().await?;
+            last_round = Some(Instant::now());
         }
         let wait = retry.min(deadline - now);
         let res = target
