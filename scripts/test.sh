@@ -80,7 +80,7 @@ deps() {
 
 # ---------------------------------------------------------------- cargo
 cargo_build() { fg_run cargo build --workspace --bins --locked "${CARGO_PROFILE_FLAG[@]}"; }
-cargo_tests() { fg_run timeout 2400 cargo test --workspace --locked "${CARGO_PROFILE_FLAG[@]}"; }
+cargo_tests() { fg_run timeout 2400 cargo test --workspace --locked --no-fail-fast "${CARGO_PROFILE_FLAG[@]}"; }
 
 # ---------------------------------------------------------------- server
 SERVER_PORT=""
