@@ -13,8 +13,8 @@ use chaos::sim::{reporting, run_seed, seeds, Topology};
 
 /// Seeds per sweep by default (sized so the suite stays within a few
 /// minutes in release mode on two cores; see chaos/README.md).
-const SEEDS_3: u64 = 100;
-const SEEDS_5: u64 = 60;
+const SEEDS_3: u64 = 160;
+const SEEDS_5: u64 = 100;
 const GAP_SEEDS: u64 = 20;
 
 fn sweep(name: &str, topo: Topology, default: u64) {

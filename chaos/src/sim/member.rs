@@ -108,6 +108,16 @@ pub async fn run_member(
     tokio::spawn(async move {
         while metrics.changed().await.is_ok() {
             let m = metrics.borrow().clone();
+            if std::env::var_os("SLOTRAFT_SIM_TRACE").is_some() {
+                obs.lock().unwrap().log.push(format!(
+                    "{} trace n{id} {:?} vote {} last {:?} committed-leader {:?}",
+                    now_ns(),
+                    m.state,
+                    m.vote,
+                    m.last_log_index,
+                    m.current_leader
+                ));
+            }
             if m.state == ServerState::Leader {
                 let mut w = obs.lock().unwrap();
                 if w.leaders.last() != Some(&(m.current_term, id)) {

@@ -42,7 +42,7 @@ async fn client(sh: Shared, topo: Topology, seed: u64, c: u64) -> turmoil::Resul
         let node = conn.target();
         let invoke = now_ns();
         let roll = conn.rng.gen_range(0..10);
-        if roll < 7 && roll >= 4 {
+        if (4..7).contains(&roll) {
             let key = format!("r{}", conn.rng.gen_range(0..REGISTERS));
             let got = conn
                 .read(&engine, &["get", &key])
