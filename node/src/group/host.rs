@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::{BasicNode, ServerState, SnapshotPolicy};
-use raft_log::{LogStore, Options, SyncMode};
+use raft_log::{GroupLog, LogStore, Options, SyncMode};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -189,6 +189,7 @@ pub struct Host {
 /// What a member does beside Raft, every few heartbeats: a data leader
 /// tells the witnesses how far every data voter has matched (so they purge
 /// only below it); a witness that leads hands leadership to a data voter.
+/// Spawned by [`start_group`]; ends when the group is dropped.
 async fn duties(
     group: std::sync::Weak<Group>,
     pool: PeerPool,
@@ -204,6 +205,7 @@ async fn duties(
         if witnesses.is_empty() {
             continue;
         }
+        let gid = group.id;
         if group.is_witness() {
             if is_witness_leader(&group.raft) {
                 let from = group.node_id;
@@ -214,7 +216,7 @@ async fn duties(
                     Duration::from_secs(10),
                     |target, term| async move {
                         let req = Control::Campaign { after_term: term };
-                        if let Err(e) = pool.control(from, target, DATA_GROUP, &req).await {
+                        if let Err(e) = pool.control(from, target, gid, &req).await {
                             warn!(target, %e, "campaign request failed");
                         }
                     },
@@ -233,13 +235,76 @@ async fn duties(
         if upto > told {
             let req = Control::WitnessPurge { upto };
             for &w in &witnesses {
-                if let Err(e) = pool.control(group.node_id, w, DATA_GROUP, &req).await {
+                if let Err(e) = pool.control(group.node_id, w, gid, &req).await {
                     tracing::debug!(witness = w, %e, "witness purge request failed");
                 }
             }
             told = upto;
         }
     }
+}
+
+/// Opens this node's member of the replicated data group over `log`,
+/// talking over `network`: a witness (no keyspace, metadata-only
+/// snapshots, never sends a snapshot, [`witness_config`] derived from
+/// `raft_config`) if `settings` names this node a witness, else a data
+/// member whose keyspace loads from `dir/group-<id>`. Register the `Raft`
+/// with the bus, then hand both to [`start_group`].
+pub async fn open_member(
+    settings: &HostSettings,
+    raft_config: Arc<openraft::Config>,
+    network: BusNetwork,
+    log: GroupLog<GroupConfig>,
+) -> io::Result<(GroupRaft, Option<GroupStateMachine>)> {
+    let id = settings.node_id;
+    let group_dir = settings.dir.join(format!("group-{DATA_GROUP}"));
+    if settings.is_witness() {
+        let sm = WitnessStateMachine::open(&group_dir)?;
+        let config = witness_config(&raft_config).map_err(io::Error::other)?;
+        let net = WitnessNetwork::new(network);
+        let raft = GroupRaft::new(id, Arc::new(config), net, log, sm)
+            .await
+            .map_err(io::Error::other)?;
+        Ok((raft, None))
+    } else {
+        let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
+        let raft = GroupRaft::new(id, raft_config, network, log, sm.clone())
+            .await
+            .map_err(io::Error::other)?;
+        Ok((raft, Some(sm)))
+    }
+}
+
+/// Starts the runtime of a member opened by [`open_member`]: initializes
+/// the group on its first start if this node has the lowest id among
+/// `settings.members`, wraps it in a [`Group`] (batcher, read gate) and
+/// spawns its duties (witness purge, witness handoff) over `pool`.
+pub async fn start_group(
+    settings: &HostSettings,
+    raft: GroupRaft,
+    data: Option<GroupStateMachine>,
+    pool: PeerPool,
+) -> io::Result<Arc<Group>> {
+    let id = settings.node_id;
+    let members: BTreeMap<NodeId, BasicNode> = settings
+        .members
+        .iter()
+        .map(|m| (m.id, BasicNode::new(m.client.clone())))
+        .collect();
+    let first = members.keys().next() == Some(&id);
+    if first && !raft.is_initialized().await.map_err(io::Error::other)? {
+        raft.initialize(members).await.map_err(io::Error::other)?;
+        info!(group = DATA_GROUP, "initialized the group");
+    }
+    let group = Group::start(DATA_GROUP, id, raft, data);
+    let witnesses: BTreeSet<NodeId> = settings.witnesses.iter().copied().collect();
+    tokio::spawn(duties(
+        Arc::downgrade(&group),
+        pool,
+        witnesses,
+        Duration::from_millis(settings.heartbeat_ms),
+    ));
+    Ok(group)
 }
 
 /// The cluster bus server task and its stop switch.
@@ -326,42 +391,11 @@ impl Host {
             pool.set_addr(m.id, m.bus.clone());
         }
         let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
-        let (raft, data) = if settings.is_witness() {
-            let sm = WitnessStateMachine::open(&group_dir)?;
-            let config = witness_config(&raft_config).map_err(io::Error::other)?;
-            let net = WitnessNetwork::new(network);
-            let raft = GroupRaft::new(id, Arc::new(config), net, group_log, sm)
-                .await
-                .map_err(io::Error::other)?;
-            (raft, None)
-        } else {
-            let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
-            let raft = GroupRaft::new(id, raft_config, network, group_log, sm.clone())
-                .await
-                .map_err(io::Error::other)?;
-            (raft, Some(sm))
-        };
+        let (raft, data) = open_member(&settings, raft_config, network, group_log).await?;
         let registry = Registry::new(id);
         registry.insert(DATA_GROUP, raft.clone());
         let bus = start_bus(&settings, registry).await?;
-        let members: BTreeMap<NodeId, BasicNode> = settings
-            .members
-            .iter()
-            .map(|m| (m.id, BasicNode::new(m.client.clone())))
-            .collect();
-        let first = members.keys().next() == Some(&id);
-        if first && !raft.is_initialized().await.map_err(io::Error::other)? {
-            raft.initialize(members).await.map_err(io::Error::other)?;
-            info!(group = DATA_GROUP, "initialized the group");
-        }
-        let group = Group::start(DATA_GROUP, id, raft, data);
-        let witnesses: BTreeSet<NodeId> = settings.witnesses.iter().copied().collect();
-        tokio::spawn(duties(
-            Arc::downgrade(&group),
-            pool.clone(),
-            witnesses,
-            Duration::from_millis(settings.heartbeat_ms),
-        ));
+        let group = start_group(&settings, raft, data, pool.clone()).await?;
         Ok(Host {
             group,
             settings,

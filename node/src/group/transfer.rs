@@ -44,7 +44,10 @@
 //! Not tested yet: the five-voter bound and the no-campaign fallback (the
 //! tests run 2 data voters + 1 witness and always deliver the campaign).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the real one in the node, the simulated one under turmoil.
+use tokio::time::Instant;
 
 use openraft::error::Fatal;
 use openraft::metrics::WaitError;

@@ -68,7 +68,10 @@ use std::future::Future;
 use std::io::{self, Cursor};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the real one in the node, the simulated one under turmoil.
+use tokio::time::Instant;
 
 use openraft::error::{
     Fatal, InstallSnapshotError, RPCError, RaftError, ReplicationClosed, StreamingError,

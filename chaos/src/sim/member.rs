@@ -1,0 +1,134 @@
+//! One simulated node: the node's own assembly of a group member
+//! (`host::open_member` + `host::start_group`, duties included) over
+//! raft-log on a `MemEnv` disk and the tonic bus over turmoil TCP, with an
+//! `Engine` on top for the clients.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openraft::ServerState;
+use raft_log::env::mem::MemEnv;
+use raft_log::{LogStore, Options, SyncMode, WriterMode};
+use slotraft::engine::Engine;
+use slotraft::group::host::{open_member, start_group, HostSettings, MemberAddr, DATA_GROUP};
+use slotraft::group::network::{serve_with_incoming_shutdown, BusNetwork};
+use slotraft::group::registry::Registry;
+use slotraft::group::types::{GroupConfig, NodeId};
+use slotraft::keyspace::EncodingLimits;
+
+use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
+use crate::turmoil_bus::{host_name, incoming, peer_pool, BUS_PORT};
+
+/// The node's settings as its configuration would give them.
+pub fn settings(topo: &Topology, id: NodeId, dir: &Path, election_ms: u64) -> HostSettings {
+    HostSettings {
+        node_id: id,
+        members: topo
+            .members()
+            .map(|m| MemberAddr {
+                id: m,
+                client: format!("{}:6379", host_name(m)),
+                bus: format!("{}:{BUS_PORT}", host_name(m)),
+            })
+            .collect(),
+        witnesses: topo.witnesses.clone(),
+        dir: dir.join(host_name(id)),
+        databases: DATABASES,
+        limits: EncodingLimits::default(),
+        sync: SyncMode::Always,
+        heartbeat_ms: HEARTBEAT_MS,
+        election_ms,
+        snapshot_logs: topo.snapshot_logs,
+    }
+}
+
+/// Member `id`'s election timeout lower bound for `seed`: distinct per
+/// member so elections settle, a witness last (as `witness_config` wants).
+pub fn election_ms(seed: u64, id: NodeId) -> u64 {
+    300 + 70 * id + (seed.wrapping_mul(31).wrapping_add(id * 17) % 5) * 13
+}
+
+/// The node's openraft config, except for the election timeout: openraft
+/// draws it from `rand::thread_rng()`, which no seed reaches, so the range
+/// is one millisecond wide and the seed picks its position instead.
+fn raft_config(settings: &HostSettings) -> Arc<openraft::Config> {
+    let base = settings.raft_config().expect("valid settings");
+    let c = openraft::Config {
+        election_timeout_min: settings.election_ms,
+        election_timeout_max: settings.election_ms + 1,
+        ..(*base).clone()
+    };
+    Arc::new(c.validate().expect("valid config"))
+}
+
+/// The software of host `n<id>`; turmoil runs it again on a restart.
+pub async fn run_member(
+    sh: Shared,
+    topo: Topology,
+    seed: u64,
+    id: NodeId,
+    dir: PathBuf,
+) -> turmoil::Result {
+    // A (re)start sees only what its disk made durable.
+    let env = {
+        let mut w = sh.lock().unwrap();
+        let img = w
+            .disks
+            .get(&id)
+            .map(|e| e.durable_image())
+            .unwrap_or_default();
+        let env = MemEnv::from_image(&img);
+        w.disks.insert(id, env.clone());
+        env
+    };
+    let opts = Options {
+        writer: WriterMode::Inline,
+        ..Options::default()
+    };
+    let store = LogStore::open_with_env(Arc::new(env), Path::new("/wal"), opts)?;
+    let log = store.group::<GroupConfig>(DATA_GROUP)?;
+    let settings = settings(&topo, id, &dir, election_ms(seed, id));
+    let pool = peer_pool(topo.members().filter(|&m| m != id));
+    let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
+    let (raft, data) = open_member(&settings, raft_config(&settings), network, log).await?;
+    let registry = Registry::new(id);
+    registry.insert(DATA_GROUP, raft.clone());
+    let bus = tokio::spawn(serve_with_incoming_shutdown(
+        registry,
+        incoming().await?,
+        std::future::pending(),
+    ));
+    let group = start_group(&settings, raft.clone(), data, pool).await?;
+    sh.lock()
+        .unwrap()
+        .live
+        .insert(id, Arc::new(Engine::new(group, DATABASES)));
+    let mut metrics = raft.metrics();
+    let obs = sh.clone();
+    tokio::spawn(async move {
+        while metrics.changed().await.is_ok() {
+            let m = metrics.borrow().clone();
+            if std::env::var_os("SLOTRAFT_SIM_TRACE").is_some() {
+                obs.lock().unwrap().log.push(format!(
+                    "{} trace n{id} {:?} vote {} last {:?} committed-leader {:?}",
+                    now_ns(),
+                    m.state,
+                    m.vote,
+                    m.last_log_index,
+                    m.current_leader
+                ));
+            }
+            if m.state == ServerState::Leader {
+                let mut w = obs.lock().unwrap();
+                if w.leaders.last() != Some(&(m.current_term, id)) {
+                    w.leaders.push((m.current_term, id));
+                    w.log
+                        .push(format!("{} leader n{id} term {}", now_ns(), m.current_term));
+                }
+            }
+        }
+    });
+    bus.await??;
+    drop(store);
+    Ok(())
+}

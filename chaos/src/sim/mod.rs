@@ -1,0 +1,176 @@
+//! Deterministic simulation of one replicated group under turmoil, on the
+//! node's own code: each turmoil host is a node assembled as the node
+//! assembles itself (`group::host`), over raft-log on an in-memory disk
+//! and the tonic cluster bus on turmoil TCP; clients go through `Engine`.
+//!
+//! [`run_seed`] runs the randomized workload with faults and checks the
+//! history; [`gap`] drives the witness-gap scenario explicitly. Both are
+//! reproduced bit for bit by their seed.
+
+pub mod client;
+pub mod gap;
+pub mod member;
+pub mod workload;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use raft_log::env::mem::MemEnv;
+use slotraft::engine::Engine;
+use slotraft::group::types::NodeId;
+
+use crate::check::leaders;
+use crate::check::linearizable;
+use crate::check::list_append::{self, Append};
+
+pub use workload::run_seed;
+
+/// Databases per keyspace (the node's default).
+pub const DATABASES: usize = 16;
+/// Leader heartbeat period, ms.
+pub const HEARTBEAT_MS: u64 = 50;
+
+/// Which nodes hold the group, and how.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    /// Data voters.
+    pub data: Vec<NodeId>,
+    /// Witnesses.
+    pub witnesses: Vec<NodeId>,
+    /// Snapshot after this many entries (0: never).
+    pub snapshot_logs: u64,
+}
+
+impl Topology {
+    /// Three nodes: data voters 1 and 2, witness 3.
+    pub fn three() -> Topology {
+        Topology {
+            data: vec![1, 2],
+            witnesses: vec![3],
+            snapshot_logs: 64,
+        }
+    }
+
+    /// Five nodes: data voters 1–4, witness 5.
+    pub fn five() -> Topology {
+        Topology {
+            data: vec![1, 2, 3, 4],
+            witnesses: vec![5],
+            snapshot_logs: 64,
+        }
+    }
+
+    /// Every member, data voters first.
+    pub fn members(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.data.iter().chain(&self.witnesses).copied()
+    }
+}
+
+/// State shared by the hosts, the clients and the driver.
+#[derive(Default)]
+pub struct World {
+    /// Each node's disk; outlives the node's host across crashes.
+    pub disks: HashMap<NodeId, MemEnv>,
+    /// Running nodes' engines.
+    pub live: BTreeMap<NodeId, Arc<Engine>>,
+    /// Observed (term, leader) pairs.
+    pub leaders: Vec<(u64, NodeId)>,
+    /// Register operations.
+    pub registers: Vec<linearizable::Op>,
+    /// List appends.
+    pub appends: Vec<Append>,
+    /// Lists read after healing.
+    pub final_lists: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
+    /// Writes refused before they were queued.
+    pub refused: u64,
+    /// The driver healed every fault.
+    pub healed: bool,
+    /// Clients that finished their operations.
+    pub clients_done: u64,
+    /// Human-readable history, compared between two runs of one seed.
+    pub log: Vec<String>,
+}
+
+/// The world as every task sees it.
+pub type Shared = Arc<Mutex<World>>;
+
+/// Simulated time, ns.
+pub fn now_ns() -> u64 {
+    turmoil::sim_elapsed().unwrap_or_default().as_nanos() as u64
+}
+
+/// What one seed did, for the report line.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Register operations recorded (writes and reads).
+    pub register_ops: usize,
+    /// Appends recorded, and how many were acknowledged.
+    pub appends: usize,
+    /// Acknowledged appends.
+    pub acked: usize,
+    /// Indeterminate writes (timed out or refused after queueing).
+    pub indeterminate: usize,
+    /// Writes refused before queueing.
+    pub refused: u64,
+    /// Faults injected, and crashes among them.
+    pub faults: usize,
+    /// Crashes among the faults.
+    pub crashes: usize,
+    /// Terms in which a leader was seen.
+    pub terms: usize,
+}
+
+/// Checks a finished run: registers linearizable, every acknowledged append
+/// present once and in order, election safety as openraft defines it
+/// (`leaders_ordered_per_term`). Panics on a violation.
+pub fn check(w: &World) {
+    let dump = || {
+        if std::env::var_os("SLOTRAFT_SIM_DUMP").is_some() {
+            eprintln!("history:\n{}", w.log.join("\n"));
+        }
+    };
+    if let Err(f) = linearizable::check(&w.registers) {
+        dump();
+        panic!(
+            "registers not linearizable (gave up: {}) on key {:?}: best prefix {:?}\n{:#?}",
+            f.gave_up,
+            String::from_utf8_lossy(&f.key),
+            f.best_prefix,
+            f.ops
+        );
+    }
+    if let Err(v) = list_append::check(&w.appends, &w.final_lists) {
+        dump();
+        panic!("list appends violated: {v:?}");
+    }
+    if let Err(v) = leaders::leaders_ordered_per_term(w.leaders.iter().copied()) {
+        dump();
+        panic!("a term's leaders out of leader-id order: {v:?}");
+    }
+}
+
+/// The seeds to run: `SLOTRAFT_SEED` alone, else `SLOTRAFT_SIM_SEEDS` (or
+/// `default`) seeds from a fresh base, which is printed.
+pub fn seeds(default: u64) -> Vec<u64> {
+    if let Ok(s) = std::env::var("SLOTRAFT_SEED") {
+        return vec![s.parse().expect("SLOTRAFT_SEED is a number")];
+    }
+    let n = std::env::var("SLOTRAFT_SIM_SEEDS")
+        .ok()
+        .map(|s| s.parse().expect("SLOTRAFT_SIM_SEEDS is a number"))
+        .unwrap_or(default);
+    let base: u64 = rand::random();
+    println!("seed base {base}");
+    (0..n).map(|i| base.wrapping_add(i)).collect()
+}
+
+/// Runs `f(seed)`, naming the seed if it panics.
+pub fn reporting<T>(what: &str, seed: u64, f: impl FnOnce(u64) -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seed))) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{what}: simulation seed {seed} FAILED (rerun with SLOTRAFT_SEED={seed})");
+            std::panic::resume_unwind(e)
+        }
+    }
+}
