@@ -1,20 +1,23 @@
 //! The state machine is deterministic: the same records applied to two
 //! fresh keyspaces give identical replies and identical keyspaces, for long
 //! random histories across every data type. Seeds are printed; rerun one
-//! with `SLOTRAFT_SEED=<n> cargo test -p chaos --test determinism`.
+//! with `SLOTRAFT_SIM_SEED=<n> cargo test -p chaos --test determinism`
+//! (`SLOTRAFT_SEED=<base>` reruns all eight).
 
 use chaos::history::HistoryGen;
 use slotraft::keyspace::Keyspace;
 use slotraft::record::apply;
 
 fn seeds() -> Vec<u64> {
-    match std::env::var("SLOTRAFT_SEED") {
-        Ok(s) => vec![s.parse().expect("SLOTRAFT_SEED is a number")],
-        Err(_) => {
-            let base: u64 = rand::random::<u32>() as u64;
-            (0..8).map(|i| base + i).collect()
-        }
+    if let Ok(s) = std::env::var("SLOTRAFT_SIM_SEED") {
+        return vec![s.parse().expect("SLOTRAFT_SIM_SEED is a number")];
     }
+    let base: u64 = match std::env::var("SLOTRAFT_SEED") {
+        Ok(s) => s.parse().expect("SLOTRAFT_SEED is a number"),
+        Err(_) => rand::random::<u32>() as u64,
+    };
+    println!("seed base {base}");
+    (0..8).map(|i| base.wrapping_add(i)).collect()
 }
 
 #[test]

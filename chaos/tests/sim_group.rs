@@ -3,8 +3,9 @@
 //! and same-seed determinism. The tests of this file run in parallel (one
 //! per core in CI).
 //!
-//! `SLOTRAFT_SIM_SEEDS=n` runs n seeds per sweep; `SLOTRAFT_SEED=s` runs
-//! exactly seed s everywhere. A failing seed prints itself.
+//! `SLOTRAFT_SIM_SEEDS=n` runs n seeds per sweep; `SLOTRAFT_SIM_SEED=s`
+//! runs exactly seed s everywhere; `SLOTRAFT_SEED=b` makes b the sweeps'
+//! base seed. A failing seed prints itself.
 
 use std::time::Instant;
 
@@ -70,7 +71,7 @@ fn same_seed_same_history() {
                 .position(|(x, y)| x != y)
                 .unwrap_or(a.len().min(b.len()));
             panic!(
-                "{what} seed {seed} is not deterministic (SLOTRAFT_SEED={seed}): \
+                "{what} seed {seed} is not deterministic (SLOTRAFT_SIM_SEED={seed}): \
                  histories differ at line {at}:\n {:?}\n {:?}",
                 a.get(at),
                 b.get(at)

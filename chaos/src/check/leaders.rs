@@ -1,15 +1,14 @@
 //! Election safety over observed (term, leader) pairs, in observation
 //! order.
 //!
-//! Standard Raft allows one leader per term ([`one_leader_per_term`]).
-//! openraft 0.9 without its `single-term-leader` feature (slotraft's
-//! build) does not: a leader id is (term, node id), totally ordered, and a
-//! voter that granted (t, a) may later grant (t, b) for b > a, so a term
-//! can see several leaders, like ballots. What must hold then is
-//! [`leaders_ordered_per_term`]: a voter never goes back to a smaller
-//! leader id, so once (t, b) has a quorum, (t, a < b) cannot get one; the
-//! leaders of a term are first seen in increasing node id order. A voter
-//! that forgot its vote (a crash losing a synced write) breaks it.
+//! Standard Raft allows one leader per term ([`one_leader_per_term`]);
+//! slotraft builds openraft 0.9 with its `single-term-leader` feature so
+//! that holds, and the simulation checks it. Without that feature a leader
+//! id is (term, node id), totally ordered, and a voter that granted (t, a)
+//! may later grant (t, b) for b > a, so a term can see several leaders
+//! (the simulation found such terms); what holds then is the weaker
+//! [`leaders_ordered_per_term`]. A voter that forgot its vote (a crash
+//! losing a synced write) breaks either.
 
 use std::collections::BTreeMap;
 
