@@ -1,7 +1,7 @@
 //! Seed sweeps of the group simulation (`chaos::sim`) on 3 nodes (2 data +
-//! 1 witness) and 5 nodes (4 data + 1 witness), the witness-gap scenario,
-//! and same-seed determinism. The tests of this file run in parallel (one
-//! per core in CI).
+//! 1 witness) and 5 nodes (4 data + 1 witness), and the witness-gap
+//! scenario. The tests of this file run in parallel (one per core in CI);
+//! same-seed determinism is in `sim_determinism.rs`, alone.
 //!
 //! `SLOTRAFT_SIM_SEEDS=n` runs n seeds per sweep; `SLOTRAFT_SIM_SEED=s`
 //! runs exactly seed s everywhere; `SLOTRAFT_SEED=b` makes b the sweeps'
@@ -56,36 +56,4 @@ fn witness_gap_closes_within_the_bound() {
         seeds.len(),
         t.elapsed()
     );
-}
-
-#[test]
-fn same_seed_same_history() {
-    // Two seeds per scenario, each run twice: every operation, its
-    // simulated times, node and outcome, every leader change and every
-    // fault must repeat exactly.
-    let same = |what: &str, a: Vec<String>, b: Vec<String>, seed: u64| {
-        if a != b {
-            let at = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
-            panic!(
-                "{what} seed {seed} is not deterministic (SLOTRAFT_SIM_SEED={seed}): \
-                 histories differ at line {at}:\n {:?}\n {:?}",
-                a.get(at),
-                b.get(at)
-            );
-        }
-    };
-    for seed in seeds(2).into_iter().take(2) {
-        let run = |s| run_seed(&Topology::three(), s).0;
-        let a = reporting("determinism", seed, run);
-        let b = reporting("determinism", seed, run);
-        same("3 nodes", a, b, seed);
-        let run = |s| run_gap(s).1;
-        let a = reporting("determinism", seed, run);
-        let b = reporting("determinism", seed, run);
-        same("witness gap", a, b, seed);
-    }
 }
