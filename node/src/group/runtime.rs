@@ -270,7 +270,9 @@ async fn batcher(raft: GroupRaft, mut rx: mpsc::UnboundedReceiver<Proposal>) {
         let Batch {
             records, waiters, ..
         } = batch;
-        let started = std::time::Instant::now();
+        // tokio's clock, not the OS's: under a simulation the hold must
+        // follow simulated time, or runs of one seed diverge.
+        let started = tokio::time::Instant::now();
         match raft.client_write_ff(records).await {
             Ok(done) => {
                 let last = last.clone();
