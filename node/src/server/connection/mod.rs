@@ -18,27 +18,21 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 mod subscriptions;
+mod transaction;
+mod writes;
 
-use super::session::{Multi, ReplyMode, Session};
+use writes::command_slot;
+
+use super::session::{ReplyMode, Session};
 use super::stats::SlowEntry;
 use super::{ClientHandle, Server};
 use crate::cluster::redirect::refusal;
-use crate::cluster::slot::key_slot;
 use crate::command::{flags, table, Handler, Resolved};
-use crate::engine::{unix_ms, Engine};
+use crate::engine::unix_ms;
 use crate::errors::{self, err};
 use crate::group::runtime::{Pending, Refused};
 use crate::pubsub::{self, Kind};
-use crate::record::{Op, Record};
 use crate::resp::{Frame, ParseLimits, ProtocolError, RequestParser};
-
-/// The slot of a command's first key (0 for a command without keys).
-fn command_slot(r: Resolved, args: &[Bytes]) -> u16 {
-    r.spec
-        .key_positions(args)
-        .and_then(|k| k.first().map(|&i| key_slot(&args[i])))
-        .unwrap_or(0)
-}
 
 /// What the loop does after a command.
 enum Next {
@@ -193,54 +187,6 @@ impl Connection {
             authenticated: self.session.authenticated,
         };
         self.parser.next(&mut self.rbuf, limits)
-    }
-
-    /// Queues `args` with the group now if it is a plain write that
-    /// `execute` would submit unchanged (no MULTI, no blocking, no auth or
-    /// subscription refusal): its reply is then only awaited when its turn
-    /// comes. Returns whether it did.
-    fn queue_write(&mut self, args: &[Bytes]) -> bool {
-        if !self.session.authenticated
-            || self.session.multi.is_some()
-            || (self.session.resp == 2 && self.subscribed() > 0)
-        {
-            return false;
-        }
-        let Ok(r) = table().resolve(args) else {
-            return false;
-        };
-        if !matches!(r.spec.handler, Handler::Data(_))
-            || !r.spec.is_write()
-            || r.spec.flags & flags::BLOCKING != 0
-        {
-            return false;
-        }
-        let record = Engine::record(
-            self.session.db,
-            self.session.resp3(),
-            Op::Command(args.to_vec()),
-        );
-        let pending = self.server.engine.enqueue(record);
-        self.queued.push_back((args[0].as_ptr() as usize, pending));
-        true
-    }
-
-    /// After a queued write, parses and queues the writes right behind it
-    /// in the buffer, so a pipeline of writes shares the group's entries;
-    /// the first request that is not one is kept for its turn.
-    fn queue_following_writes(&mut self) {
-        const MAX_AHEAD: usize = 1024;
-        while self.ahead.len() < MAX_AHEAD {
-            let parsed = self.parse_next();
-            let queued = matches!(&parsed, Ok(Some(args)) if self.queue_write(args));
-            let stop = !queued;
-            if !matches!(parsed, Ok(None)) {
-                self.ahead.push_back(parsed);
-            }
-            if stop {
-                break;
-            }
-        }
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
@@ -437,79 +383,6 @@ impl Connection {
         }
     }
 
-    /// Submits a write as a record; waits when a blocking command blocks.
-    async fn write(&mut self, r: Resolved, args: &[Bytes]) -> Frame {
-        let engine = &self.server.engine;
-        let record = || {
-            Engine::record(
-                self.session.db,
-                self.session.resp3(),
-                Op::Command(args.to_vec()),
-            )
-        };
-        // A write of a pipeline was queued when it was parsed.
-        let queued = match self.queued.front() {
-            Some((first, _)) if *first == args[0].as_ptr() as usize => {
-                self.queued.pop_front().map(|q| q.1)
-            }
-            _ => None,
-        };
-        let result = match queued {
-            Some(Ok(pending)) => engine.finish(pending).await,
-            Some(Err(why)) => Err(why),
-            None => engine.submit(record()).await,
-        };
-        let applied = match result {
-            Ok(a) => a,
-            Err(why) => return refusal(engine.group(), why, command_slot(r, args)).await,
-        };
-        if !applied.blocked || r.spec.flags & flags::BLOCKING == 0 {
-            self.session.select(applied.db);
-            return applied.reply.unwrap_or(Frame::Null);
-        }
-        // Blocked: the reply is what to send on timeout; the handler put the
-        // timeout in ms in the record's reply slot convention below.
-        let timeout_reply = applied.reply.unwrap_or(Frame::NullArray);
-        let timeout = blocking_timeout(r.spec.name, args);
-        let deadline = match timeout {
-            Some(t) if t > 0.0 => Some(tokio::time::Instant::now() + Duration::from_secs_f64(t)),
-            _ => None,
-        };
-        let keys: Vec<(usize, Bytes)> = r
-            .spec
-            .key_positions(args)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| (self.session.db, args[i].clone()))
-            .collect();
-        let waiter = engine.waiter(&keys);
-        self.session.handle.blocked.store(true, Ordering::Relaxed);
-        let handle = self.session.handle.clone();
-        let reply = loop {
-            let woken = waiter.notified();
-            let applied = match engine
-                .submit(Record {
-                    retry: true,
-                    ..record()
-                })
-                .await
-            {
-                Ok(a) => a,
-                Err(why) => break refusal(engine.group(), why, command_slot(r, args)).await,
-            };
-            if !applied.blocked {
-                break applied.reply.unwrap_or(Frame::Null);
-            }
-            tokio::select! {
-                _ = futures_any(woken) => {}
-                _ = sleep_until(deadline) => break timeout_reply,
-                _ = handle.kill.notified() => break timeout_reply,
-            }
-        };
-        self.session.handle.blocked.store(false, Ordering::Relaxed);
-        reply
-    }
-
     async fn connection_command(&mut self, r: Resolved, args: &[Bytes]) -> (Option<Frame>, Next) {
         let reply = match r.spec.name {
             "quit" => return (Some(Frame::ok()), Next::Close),
@@ -547,120 +420,6 @@ impl Connection {
             other => unreachable!("{other} is not a connection command"),
         };
         (Some(reply), Next::Continue)
-    }
-
-    fn multi(&mut self) -> Frame {
-        if self.session.multi.is_some() {
-            return err("ERR MULTI calls can not be nested");
-        }
-        self.session.multi = Some(Multi::default());
-        self.session.handle.multi.store(0, Ordering::Relaxed);
-        Frame::ok()
-    }
-
-    async fn exec(&mut self) -> Frame {
-        let Some(multi) = self.session.multi.take() else {
-            return err("ERR EXEC without MULTI");
-        };
-        self.session.handle.multi.store(-1, Ordering::Relaxed);
-        let watched = std::mem::take(&mut self.session.watched);
-        self.session.unwatch();
-        if multi.aborted {
-            return err("EXECABORT Transaction discarded because of previous errors.");
-        }
-        // Keyspace commands go to the record as one unit; connection-level
-        // ones (PING, CLIENT, CONFIG...) run here, in their positions.
-        let mut data = Vec::new();
-        let mut local = Vec::new();
-        for (i, args) in multi.queued.iter().enumerate() {
-            match table().resolve(args).map(|r| r.spec.handler) {
-                Ok(Handler::Data(_)) => data.push(args.clone()),
-                _ => local.push(i),
-            }
-        }
-        let slot = data
-            .iter()
-            .find_map(|args| {
-                let r = table().resolve(args).ok()?;
-                let first = *r.spec.key_positions(args)?.first()?;
-                Some(key_slot(&args[first]))
-            })
-            .unwrap_or(0);
-        let engine = &self.server.engine;
-        let submitted = engine
-            .submit(Engine::record(
-                self.session.db,
-                self.session.resp3(),
-                Op::Exec {
-                    commands: data,
-                    watched,
-                },
-            ))
-            .await;
-        let applied = match submitted {
-            Ok(a) => a,
-            Err(why) => return refusal(engine.group(), why, slot).await,
-        };
-        self.session.select(applied.db);
-        let Some(Frame::Array(data_replies)) = applied.reply else {
-            return Frame::NullArray;
-        };
-        let mut data_replies = data_replies.into_iter();
-        let mut out = Vec::with_capacity(multi.queued.len());
-        for (i, args) in multi.queued.iter().enumerate() {
-            if local.contains(&i) {
-                let reply = match table().resolve(args) {
-                    Ok(r) => match r.spec.handler {
-                        Handler::Session(f) => f(&mut self.session, &self.server, args),
-                        Handler::Connection if r.spec.name == "ping" => self.ping(args),
-                        _ => errors::unknown_command(args),
-                    },
-                    Err(e) => e,
-                };
-                out.push(reply);
-            } else {
-                out.push(data_replies.next().unwrap_or(Frame::Null));
-            }
-        }
-        // Each queued command counts as a call of its own (INFO
-        // commandstats, errorstats), as in Valkey; its time is EXEC's.
-        for (args, reply) in multi.queued.iter().zip(&out) {
-            if let Ok(r) = table().resolve(args) {
-                let st = &self.server.stats.commands[r.id];
-                st.calls.fetch_add(1, Ordering::Relaxed);
-                if let Frame::Error(text) = reply {
-                    st.failed.fetch_add(1, Ordering::Relaxed);
-                    self.server.stats.error_reply(text);
-                }
-            }
-        }
-        Frame::Array(out)
-    }
-
-    async fn watch(&mut self, args: &[Bytes]) -> Frame {
-        if self.session.multi.is_some() {
-            return err("ERR WATCH inside MULTI is not allowed");
-        }
-        for key in &args[1..] {
-            if self
-                .session
-                .watched
-                .iter()
-                .any(|w| w.db == self.session.db && w.key == *key)
-            {
-                continue;
-            }
-            let engine = &self.server.engine;
-            match engine.watch(self.session.db, key).await {
-                Ok(w) => self.session.watched.push(w),
-                Err(why) => return refusal(engine.group(), why, key_slot(key)).await,
-            }
-        }
-        self.session
-            .handle
-            .watching
-            .store(self.session.watched.len(), Ordering::Relaxed);
-        Frame::ok()
     }
 
     fn ping(&mut self, args: &[Bytes]) -> Frame {
@@ -852,26 +611,4 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
-}
-
-/// Completes when any of the futures does.
-async fn futures_any<F: std::future::Future<Output = ()> + Unpin>(mut futs: Vec<F>) {
-    std::future::poll_fn(|cx| {
-        for f in futs.iter_mut() {
-            if std::pin::Pin::new(f).poll(cx).is_ready() {
-                return std::task::Poll::Ready(());
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
-}
-
-/// The timeout argument (seconds) of a blocking command.
-fn blocking_timeout(name: &str, args: &[Bytes]) -> Option<f64> {
-    let arg = match name {
-        "blmpop" | "bzmpop" => args.get(1),
-        _ => args.last(),
-    }?;
-    crate::util::parse_f64(arg)
 }
