@@ -38,17 +38,23 @@ pub struct Engine {
     empty: Mutex<Keyspace>,
     /// Blocked clients wait on the keys they block on.
     waiters: Mutex<HashMap<(usize, Bytes), Arc<Notify>>>,
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Engine {
     /// An engine over `group`'s keyspace.
     pub fn new(group: Arc<Group>, databases: usize) -> Engine {
+        // The state machine reports touched keys only while this count is
+        // above zero.
+        let waiting = match &group.data {
+            Some(sm) => sm.blocked_clients(),
+            None => Arc::default(),
+        };
         Engine {
             group,
             empty: Mutex::new(Keyspace::new(databases)),
             waiters: Mutex::new(HashMap::new()),
-            waiting: AtomicUsize::new(0),
+            waiting,
         }
     }
 

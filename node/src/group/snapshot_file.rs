@@ -10,16 +10,16 @@
 //! leaves either the old or the new snapshot, never a torn one.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use openraft::storage::SnapshotMeta;
+use openraft::storage::{Snapshot, SnapshotMeta};
 use openraft::{AnyError, BasicNode, ErrorSubject, ErrorVerb, LogId, StorageError, StorageIOError};
 use parking_lot::Mutex;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::types::NodeId;
+use super::types::{GroupConfig, NodeId};
 
 /// A snapshot's metadata as openraft describes it.
 pub(crate) type Meta = SnapshotMeta<NodeId, BasicNode>;
@@ -119,6 +119,49 @@ impl SnapshotFile {
         fs::File::open(&self.dir)?.sync_all()?;
         *current = Some(meta.clone());
         Ok(())
+    }
+
+    /// Saves a snapshot this member built and hands it to openraft.
+    // openraft's storage error, passed straight back from its traits.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn publish(
+        &self,
+        meta: Meta,
+        data: Vec<u8>,
+    ) -> Result<Snapshot<GroupConfig>, StorageError<NodeId>> {
+        self.store(&meta, &data)?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+
+    /// [`SnapshotFile::save`], failing with openraft's storage error.
+    // openraft's storage error, passed straight back from its traits.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn store(&self, meta: &Meta, data: &[u8]) -> Result<(), StorageError<NodeId>> {
+        self.save(meta, data).map_err(|e| {
+            io_err(
+                ErrorVerb::Write,
+                ErrorSubject::Snapshot(Some(meta.signature())),
+                &e,
+            )
+        })
+    }
+
+    /// The snapshot on disk as openraft's `get_current_snapshot` wants it.
+    // openraft's storage error, passed straight back from its traits.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn current_snapshot(
+        &self,
+    ) -> Result<Option<Snapshot<GroupConfig>>, StorageError<NodeId>> {
+        let loaded = self
+            .load()
+            .map_err(|e| io_err(ErrorVerb::Read, ErrorSubject::Snapshot(None), &e))?;
+        Ok(loaded.map(|(meta, data)| Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
     }
 
     /// The snapshot on disk: meta and data (`None`: no snapshot yet).

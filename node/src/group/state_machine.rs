@@ -20,6 +20,7 @@
 
 use std::io::{self, Cursor};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -50,6 +51,10 @@ struct State {
 pub struct GroupStateMachine {
     state: Arc<Mutex<State>>,
     file: Arc<SnapshotFile>,
+    /// Clients of this member blocked on keys (BLPOP...). Only while there
+    /// are some does apply collect the keys each write touched: they are
+    /// what wakes them, and collecting them costs every write.
+    blocked: Arc<AtomicUsize>,
 }
 
 impl GroupStateMachine {
@@ -82,7 +87,15 @@ impl GroupStateMachine {
         Ok(GroupStateMachine {
             state: Arc::new(Mutex::new(state)),
             file: Arc::new(file),
+            blocked: Arc::default(),
         })
+    }
+
+    /// The count of blocked clients the engine keeps (see `blocked`). A
+    /// client counts itself before its retry record is proposed, so every
+    /// write applied after that record reports its keys.
+    pub fn blocked_clients(&self) -> Arc<AtomicUsize> {
+        self.blocked.clone()
     }
 
     /// Runs `f` on the applied keyspace.
@@ -133,17 +146,7 @@ impl RaftSnapshotBuilder<GroupConfig> for GroupSnapshotBuilder {
             last_membership,
             snapshot_id,
         };
-        self.sm.file.save(&meta, &data).map_err(|e| {
-            io_err(
-                ErrorVerb::Write,
-                ErrorSubject::Snapshot(Some(meta.signature())),
-                &e,
-            )
-        })?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data)),
-        })
+        self.sm.file.publish(meta, data)
     }
 }
 
@@ -166,11 +169,12 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         let mut out = Vec::new();
         for entry in entries {
             st.last_applied = Some(entry.log_id);
+            let track = self.blocked.load(Ordering::SeqCst) > 0;
             let replies = match entry.payload {
                 EntryPayload::Blank => Vec::new(),
                 EntryPayload::Normal(batch) => batch
                     .iter()
-                    .map(|rec| record::apply(&mut st.keyspace, rec))
+                    .map(|rec| record::apply_tracked(&mut st.keyspace, rec, track))
                     .collect(),
                 EntryPayload::Membership(m) => {
                     st.membership = Membership::new(Some(entry.log_id), m);
@@ -207,9 +211,7 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         };
         let ks = snapshot::decode(&data, limits, stats)
             .map_err(|e| io_err(ErrorVerb::Read, subject(), &e))?;
-        self.file
-            .save(meta, &data)
-            .map_err(|e| io_err(ErrorVerb::Write, subject(), &e))?;
+        self.file.store(meta, &data)?;
         let mut st = self.state.lock();
         st.keyspace = ks;
         st.last_applied = meta.last_log_id;
@@ -221,14 +223,7 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<Snapshot<GroupConfig>>, StorageError<NodeId>> {
-        let loaded = self
-            .file
-            .load()
-            .map_err(|e| io_err(ErrorVerb::Read, ErrorSubject::Snapshot(None), &e))?;
-        Ok(loaded.map(|(meta, data)| Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data)),
-        }))
+        self.file.current_snapshot()
     }
 }
 

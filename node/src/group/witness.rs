@@ -167,17 +167,7 @@ impl RaftSnapshotBuilder<GroupConfig> for WitnessSnapshotBuilder {
             last_membership,
         };
         let data = snapshot::witness_data();
-        self.sm.file.save(&meta, &data).map_err(|e| {
-            io_err(
-                ErrorVerb::Write,
-                ErrorSubject::Snapshot(Some(meta.signature())),
-                &e,
-            )
-        })?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data)),
-        })
+        self.sm.file.publish(meta, data)
     }
 }
 
@@ -232,9 +222,7 @@ impl RaftStateMachine<GroupConfig> for WitnessStateMachine {
             let e = io::Error::new(io::ErrorKind::InvalidData, "not a group snapshot");
             return Err(io_err(ErrorVerb::Read, subject(), &e));
         }
-        self.file
-            .save(meta, &snapshot::witness_data())
-            .map_err(|e| io_err(ErrorVerb::Write, subject(), &e))?;
+        self.file.store(meta, &snapshot::witness_data())?;
         let mut a = self.applied.lock();
         a.last = meta.last_log_id;
         a.membership = meta.last_membership.clone();
@@ -245,14 +233,7 @@ impl RaftStateMachine<GroupConfig> for WitnessStateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<Snapshot<GroupConfig>>, StorageError<NodeId>> {
-        let loaded = self
-            .file
-            .load()
-            .map_err(|e| io_err(ErrorVerb::Read, ErrorSubject::Snapshot(None), &e))?;
-        Ok(loaded.map(|(meta, data)| Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data)),
-        }))
+        self.file.current_snapshot()
     }
 }
 
