@@ -20,28 +20,22 @@ use std::collections::BTreeMap;
 pub fn leaders_ordered_per_term(
     observed: impl IntoIterator<Item = (u64, u64)>,
 ) -> Result<(), Vec<(u64, Vec<u64>)>> {
-    let mut by_term: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for (term, leader) in observed {
-        let ls = by_term.entry(term).or_default();
-        if !ls.contains(&leader) {
-            ls.push(leader);
-        }
-    }
-    let bad: Vec<_> = by_term
-        .into_iter()
-        .filter(|(_, l)| l.windows(2).any(|w| w[0] > w[1]))
-        .collect();
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(bad)
-    }
+    terms_where(observed, |l| l.windows(2).any(|w| w[0] > w[1]))
 }
 
 /// Checks observed (term, leader) pairs: every term has a single leader.
 /// Returns each term seen with more than one leader, with those leaders.
 pub fn one_leader_per_term(
     observed: impl IntoIterator<Item = (u64, u64)>,
+) -> Result<(), Vec<(u64, Vec<u64>)>> {
+    terms_where(observed, |l| l.len() > 1)
+}
+
+/// Each term's distinct leaders in order of first sight; the terms whose
+/// leaders `bad` rejects are the error.
+fn terms_where(
+    observed: impl IntoIterator<Item = (u64, u64)>,
+    bad: impl Fn(&[u64]) -> bool,
 ) -> Result<(), Vec<(u64, Vec<u64>)>> {
     let mut by_term: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     for (term, leader) in observed {
@@ -50,7 +44,7 @@ pub fn one_leader_per_term(
             ls.push(leader);
         }
     }
-    let bad: Vec<_> = by_term.into_iter().filter(|(_, l)| l.len() > 1).collect();
+    let bad: Vec<_> = by_term.into_iter().filter(|(_, l)| bad(l)).collect();
     if bad.is_empty() {
         Ok(())
     } else {

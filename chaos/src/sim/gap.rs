@@ -15,8 +15,6 @@ use super::client::{Conn, Outcome};
 use super::member::{election_ms, run_member};
 use super::workload::{builder, heal_links, read_final};
 use super::{check, now_ns, Shared, Topology};
-use crate::check::linearizable::{self, RegOp};
-use crate::check::list_append::Append;
 use crate::turmoil_bus::host_name;
 
 /// Appends (and register writes) in each phase.
@@ -104,21 +102,7 @@ async fn writes(sh: &Shared, conn: &mut Conn, tag: &str, must_ack: bool) {
             let mut w = sh.lock().unwrap();
             w.log
                 .push(format!("{invoke} {complete:?} {cmd} {key} {val}"));
-            if cmd == "set" {
-                w.registers.push(linearizable::Op {
-                    key: key.into(),
-                    op: RegOp::Write(val.into_bytes()),
-                    invoke,
-                    complete,
-                });
-            } else {
-                w.appends.push(Append {
-                    key: key.into(),
-                    value: val.into_bytes(),
-                    invoke,
-                    complete,
-                });
-            }
+            w.record_write(cmd, key.as_bytes(), val.as_bytes(), invoke, complete);
         }
         n += 1;
     }

@@ -91,6 +91,36 @@ pub struct World {
     pub log: Vec<String>,
 }
 
+impl World {
+    /// Records a client's write for the checkers: `set` is a register
+    /// write, anything else a list append. `complete` is `None` when the
+    /// outcome is unknown.
+    pub fn record_write(
+        &mut self,
+        cmd: &str,
+        key: &[u8],
+        val: &[u8],
+        invoke: u64,
+        complete: Option<u64>,
+    ) {
+        if cmd == "set" {
+            self.registers.push(linearizable::Op {
+                key: key.to_vec(),
+                op: linearizable::RegOp::Write(val.to_vec()),
+                invoke,
+                complete,
+            });
+        } else {
+            self.appends.push(Append {
+                key: key.to_vec(),
+                value: val.to_vec(),
+                invoke,
+                complete,
+            });
+        }
+    }
+}
+
 /// The world as every task sees it.
 pub type Shared = Arc<Mutex<World>>;
 

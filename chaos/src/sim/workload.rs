@@ -20,7 +20,6 @@ use super::client::{self, Conn, Outcome};
 use super::member::run_member;
 use super::{check, now_ns, Shared, Summary, Topology};
 use crate::check::linearizable::{self, RegOp};
-use crate::check::list_append::Append;
 use crate::turmoil_bus::host_name;
 
 const CLIENTS: u64 = 3;
@@ -82,21 +81,7 @@ async fn client(sh: Shared, topo: Topology, seed: u64, c: u64) -> turmoil::Resul
                     continue;
                 }
             };
-            if cmd == "set" {
-                w.registers.push(linearizable::Op {
-                    key: key.into_bytes(),
-                    op: RegOp::Write(val.into_bytes()),
-                    invoke,
-                    complete,
-                });
-            } else {
-                w.appends.push(Append {
-                    key: key.into_bytes(),
-                    value: val.into_bytes(),
-                    invoke,
-                    complete,
-                });
-            }
+            w.record_write(cmd, key.as_bytes(), val.as_bytes(), invoke, complete);
         }
         tokio::time::sleep(Duration::from_millis(conn.rng.gen_range(0..40))).await;
     }

@@ -10,33 +10,18 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use openraft::{BasicNode, Config, SnapshotPolicy};
+use openraft::{BasicNode, Config};
 use raft_log::{LogStore, Options};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use super::local::Router;
-use super::state_machine::GroupStateMachine;
+use super::test_support::{
+    self, assert_converged, config, open_member, Member, Workload, DEADLINE, GROUP,
+};
 use super::types::{Batch, GroupConfig, GroupRaft, NodeId};
 use super::witness::{witness_config, WitnessNetwork, WitnessStateMachine};
-use crate::keyspace::{EncodingLimits, Keyspace};
-use crate::record::{apply, Op, Record};
+use crate::record::Record;
 use crate::resp::Frame;
-
-/// How long any one condition may take before the test fails.
-pub(super) const DEADLINE: Duration = Duration::from_secs(20);
-const GROUP: u64 = 1;
-
-/// A data member.
-pub(super) struct Member {
-    pub(super) raft: GroupRaft,
-    pub(super) sm: GroupStateMachine,
-    /// Dropped after the Raft: stops the log's writer thread.
-    _log: LogStore,
-}
 
 /// A witness member.
 pub(super) struct Witness {
@@ -53,28 +38,8 @@ pub(super) struct Cluster {
     pub(super) members: BTreeMap<NodeId, Member>,
     /// Witness members (ids disjoint from `members`).
     pub(super) witnesses: BTreeMap<NodeId, Witness>,
-    /// The same batches applied directly: what every member must match.
-    pub(super) reference: Keyspace,
-    time_ms: i64,
-    rng: ChaCha8Rng,
-}
-
-pub(super) fn config(snapshot_every: Option<u64>) -> Arc<Config> {
-    let c = Config {
-        cluster_name: "group-test".into(),
-        heartbeat_interval: 100,
-        election_timeout_min: 800,
-        election_timeout_max: 1600,
-        install_snapshot_timeout: 5000,
-        snapshot_policy: match snapshot_every {
-            Some(n) => SnapshotPolicy::LogsSinceLast(n),
-            None => SnapshotPolicy::Never,
-        },
-        max_in_snapshot_log_to_keep: 0,
-        purge_batch_size: 1,
-        ..Default::default()
-    };
-    Arc::new(c.validate().expect("valid config"))
+    /// The writes, also applied to a reference keyspace.
+    pub(super) w: Workload,
 }
 
 impl Cluster {
@@ -95,9 +60,7 @@ impl Cluster {
             config,
             members: BTreeMap::new(),
             witnesses: BTreeMap::new(),
-            reference: Keyspace::new(16),
-            time_ms: 1_700_000_000_000,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            w: Workload::new(seed),
         };
         for &id in ids {
             c.start_member(id).await;
@@ -144,28 +107,9 @@ impl Cluster {
     /// Opens member `id` from its directory (fresh or after a kill).
     pub(super) async fn start_member(&mut self, id: NodeId) {
         let base = self.dir.path().join(format!("node{id}"));
-        let log = LogStore::open(base.join("wal"), Options::default()).expect("open log");
-        let group_log = log.group::<GroupConfig>(GROUP).expect("group log");
-        let sm = GroupStateMachine::open(base.join("group1"), 16, EncodingLimits::default())
-            .expect("open state machine");
-        let raft = GroupRaft::new(
-            id,
-            self.config.clone(),
-            self.router.network(id),
-            group_log,
-            sm.clone(),
-        )
-        .await
-        .expect("raft");
-        self.router.add(id, raft.clone());
-        self.members.insert(
-            id,
-            Member {
-                raft,
-                sm,
-                _log: log,
-            },
-        );
+        let member = open_member(&base, id, self.config.clone(), self.router.network(id)).await;
+        self.router.add(id, member.raft.clone());
+        self.members.insert(id, member);
     }
 
     /// Crashes member `id`: unreachable, Raft stopped, log closed.
@@ -203,34 +147,12 @@ impl Cluster {
     /// Waits until member `via` sees a leader other than `not`, and that
     /// leader knows it leads.
     pub(super) async fn leader(&self, via: NodeId, not: Option<NodeId>) -> NodeId {
-        let m = self
-            .raft(via)
-            .wait(Some(DEADLINE))
-            .metrics(
-                |m| m.current_leader.is_some_and(|l| Some(l) != not),
-                "a leader is known",
-            )
-            .await
-            .expect("leader elected");
-        let leader = m.current_leader.expect("leader");
-        self.raft(leader)
-            .wait(Some(DEADLINE))
-            .metrics(|m| m.current_leader == Some(leader), "leader knows it")
-            .await
-            .expect("leader state");
-        leader
+        test_support::leader(|id| self.raft(id).clone(), via, not).await
     }
 
+    /// A record of the command `args`.
     pub(super) fn record(&mut self, args: &[&str]) -> Record {
-        self.time_ms += 1;
-        Record {
-            db: 0,
-            time_ms: self.time_ms,
-            seed: self.rng.gen(),
-            resp3: false,
-            op: Op::Command(args.iter().map(|a| Bytes::from(a.to_string())).collect()),
-            retry: false,
-        }
+        self.w.record(args)
     }
 
     /// Proposes `batch` through `leader`; checks the replies against the
@@ -240,48 +162,14 @@ impl Cluster {
         leader: NodeId,
         batch: Batch,
     ) -> (u64, Vec<Option<Frame>>) {
-        let expected: Vec<Option<Frame>> = batch
-            .iter()
-            .map(|r| apply(&mut self.reference, r).reply)
-            .collect();
-        let resp = self
-            .raft(leader)
-            .client_write(batch)
-            .await
-            .expect("client_write");
-        let got: Vec<Option<Frame>> = resp.data.into_iter().map(|a| a.reply).collect();
-        assert_eq!(got, expected, "leader's replies equal a direct apply");
-        (resp.log_id.index, got)
+        let raft = self.raft(leader).clone();
+        self.w.write(&raft, batch).await
     }
 
-    /// A batch of 1..8 random writes over a few keys of every type.
-    pub(super) fn random_batch(&mut self) -> Batch {
-        let n = self.rng.gen_range(1..8);
-        (0..n)
-            .map(|_| {
-                let k = self.rng.gen_range(0..5);
-                let v = self.rng.gen_range(0..100).to_string();
-                let args: Vec<String> = match self.rng.gen_range(0..6) {
-                    0 => vec!["incr".into(), format!("c{k}")],
-                    1 => vec!["sadd".into(), format!("s{k}"), v],
-                    2 => vec!["spop".into(), format!("s{k}")],
-                    3 => vec!["rpush".into(), format!("l{k}"), v],
-                    4 => vec!["hset".into(), format!("h{k}"), format!("f{v}"), v],
-                    _ => vec!["zadd".into(), format!("z{k}"), v.clone(), format!("m{v}")],
-                };
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                self.record(&args)
-            })
-            .collect()
-    }
-
+    /// Writes `batches` random batches through `leader`; the last index.
     pub(super) async fn write_random(&mut self, leader: NodeId, batches: usize) -> u64 {
-        let mut last = 0;
-        for _ in 0..batches {
-            let b = self.random_batch();
-            last = self.write(leader, b).await.0;
-        }
-        last
+        let raft = self.raft(leader).clone();
+        self.w.write_random(&raft, batches).await
     }
 
     pub(super) async fn wait_applied(&self, id: NodeId, index: u64) {
@@ -295,11 +183,7 @@ impl Cluster {
     /// Every data member has applied `index` and holds the reference
     /// keyspace.
     pub(super) async fn assert_converged(&self, index: u64) {
-        let want = self.reference.digest();
-        for (&id, m) in &self.members {
-            self.wait_applied(id, index).await;
-            assert_eq!(m.sm.digest(), want, "member {id} diverged");
-        }
+        assert_converged(&self.members, self.w.reference.digest(), index).await;
     }
 }
 

@@ -16,9 +16,10 @@ use openraft::{
     CommittedLeaderId, Entry, EntryPayload, LogId, Membership, RaftSnapshotBuilder, ServerState,
 };
 
-use super::cluster_tests::{config, Cluster, DEADLINE};
+use super::cluster_tests::Cluster;
 use super::snapshot::{self, SnapshotError};
 use super::state_machine::GroupStateMachine;
+use super::test_support::{config, DEADLINE};
 use super::transfer::{campaign, transfer_leadership};
 use super::types::{GroupConfig, GroupEntry, NodeId};
 use super::witness::{
@@ -331,7 +332,7 @@ async fn witness_bridges_the_gap_after_the_data_leader_dies() {
     assert!(total < LEASE * 4, "B led only {total:?} after the kill");
 
     // Nothing acknowledged was lost.
-    let want = c.reference.digest();
+    let want = c.w.reference.digest();
     c.wait_applied(b, last).await;
     assert_eq!(
         c.members[&b].sm.digest(),
@@ -425,7 +426,7 @@ async fn witness_purges_only_what_every_data_voter_matched() {
 
     // The witness's log still feeds B: no snapshot reaches B.
     witness_bridges(&mut c, a, b).await;
-    let want = c.reference.digest();
+    let want = c.w.reference.digest();
     c.wait_applied(b, last).await;
     assert_eq!(c.members[&b].sm.digest(), want);
     assert_eq!(
