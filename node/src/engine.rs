@@ -139,7 +139,7 @@ impl Engine {
     /// it found due, so the caller can repeat while many are.
     pub async fn active_expire_cycle(&self, samples_per_db: usize) -> usize {
         // Only the leader decides expiry; followers never expire on their own.
-        if self.group.status().state != "leader" || self.group.is_witness() {
+        if !self.group.is_leader() || self.group.is_witness() {
             return 0;
         }
         let now = unix_ms();

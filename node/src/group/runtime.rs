@@ -1,7 +1,7 @@
 //! A group as the node runs it: the `Raft`, its state machine, the proposal
 //! batcher and the read gate.
 //!
-//! Writes: a connection hands its [`Record`] to [`Group::propose`], which
+//! Writes: a connection hands its [`Record`] to [`Group::enqueue`], which
 //! queues it for the batcher task. The batcher takes everything queued into
 //! one entry (DESIGN, write path step 5: while entries are in flight the
 //! next one fills) and hands it to openraft with `client_write_ff`, which
@@ -87,9 +87,6 @@ pub struct GroupStatus {
     pub leader_addr: Option<String>,
     /// Index of the last entry in the log.
     pub last_log_index: u64,
-    /// Index of the last entry known committed here (openraft 0.9 reports
-    /// no commit index, so this is the applied index).
-    pub commit_index: u64,
     /// Index of the last applied entry.
     pub applied_index: u64,
     /// Index covered by the last snapshot.
@@ -116,7 +113,6 @@ pub struct Group {
     sole_leader: AtomicBool,
     /// Refuse new proposals (leader transfer, shutdown in progress).
     draining: AtomicBool,
-    status: Mutex<GroupStatus>,
 }
 
 impl Group {
@@ -137,7 +133,6 @@ impl Group {
             reads: ReadGate::new(),
             sole_leader: AtomicBool::new(false),
             draining: AtomicBool::new(false),
-            status: Mutex::new(GroupStatus::default()),
         });
         tokio::spawn(batcher(raft.clone(), rx));
         tokio::spawn(read_confirmer(raft.clone(), group.reads.clone()));
@@ -148,11 +143,6 @@ impl Group {
     /// True when this member is the group's witness.
     pub fn is_witness(&self) -> bool {
         self.data.is_none()
-    }
-
-    /// Proposes `record` and waits until it is committed and applied here.
-    pub async fn propose(&self, record: Record) -> Result<Applied, Refused> {
-        self.enqueue(record)?.wait().await
     }
 
     /// Queues `record` for the next entry without waiting: records queued
@@ -189,9 +179,35 @@ impl Group {
         self.draining.store(on, Ordering::Release);
     }
 
-    /// A copy of the group's last observed state.
+    /// True while this member leads the group.
+    pub fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow().state == ServerState::Leader
+    }
+
+    /// The group's state as openraft's metrics show it now.
     pub fn status(&self) -> GroupStatus {
-        self.status.lock().clone()
+        let m = self.raft.metrics();
+        let m = m.borrow();
+        let membership = m.membership_config.membership();
+        GroupStatus {
+            state: match m.state {
+                ServerState::Leader => "leader",
+                ServerState::Follower => "follower",
+                ServerState::Candidate => "candidate",
+                ServerState::Learner => "learner",
+                ServerState::Shutdown => "shutdown",
+            },
+            term: m.current_term,
+            leader: m.current_leader,
+            leader_addr: m
+                .current_leader
+                .and_then(|l| membership.get_node(&l).map(|n| n.addr.clone())),
+            last_log_index: m.last_log_index.unwrap_or(0),
+            applied_index: m.last_applied.map_or(0, |l| l.index),
+            snapshot_index: m.snapshot.map_or(0, |l| l.index),
+            purged_index: m.purged.map_or(0, |l| l.index),
+            voters: membership.voter_ids().collect(),
+        }
     }
 
     /// Waits until some member is known to lead (or `timeout` passes);
@@ -413,7 +429,9 @@ async fn read_confirmer(raft: GroupRaft, gate: ReadGate) {
     }
 }
 
-/// Keeps `status` and `sole_leader` in step with openraft's metrics.
+/// Keeps `sole_leader` in step with openraft's metrics and logs state
+/// changes. Runs on every metrics change (each applied entry), so it reads
+/// in place and allocates nothing.
 async fn watch_metrics(
     group: std::sync::Weak<Group>,
     mut rx: watch::Receiver<RaftMetrics<NodeId, BasicNode>>,
@@ -422,41 +440,18 @@ async fn watch_metrics(
     loop {
         {
             let Some(g) = group.upgrade() else { return };
-            let m = rx.borrow_and_update().clone();
-            let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
-            let leads = m.state == ServerState::Leader;
+            let m = rx.borrow_and_update();
+            let alone = m
+                .membership_config
+                .membership()
+                .voter_ids()
+                .eq(std::iter::once(g.node_id));
             g.sole_leader
-                .store(leads && voters == [g.node_id], Ordering::Release);
+                .store(m.state == ServerState::Leader && alone, Ordering::Release);
             if last_state != Some(m.state) {
                 info!(group = g.id, state = ?m.state, term = m.current_term, leader = ?m.current_leader, "raft state");
                 last_state = Some(m.state);
             }
-            let leader_addr = m.current_leader.and_then(|l| {
-                m.membership_config
-                    .membership()
-                    .get_node(&l)
-                    .map(|n| n.addr.clone())
-            });
-            *g.status.lock() = GroupStatus {
-                state: match m.state {
-                    ServerState::Leader => "leader",
-                    ServerState::Follower => "follower",
-                    ServerState::Candidate => "candidate",
-                    ServerState::Learner => "learner",
-                    ServerState::Shutdown => "shutdown",
-                },
-                term: m.current_term,
-                leader: m.current_leader,
-                leader_addr,
-                last_log_index: m.last_log_index.unwrap_or(0),
-                // openraft 0.9's metrics carry no commit index; what this
-                // member applied is the committed prefix it knows of.
-                commit_index: m.last_applied.map_or(0, |l| l.index),
-                applied_index: m.last_applied.map_or(0, |l| l.index),
-                snapshot_index: m.snapshot.map_or(0, |l| l.index),
-                purged_index: m.purged.map_or(0, |l| l.index),
-                voters,
-            };
         }
         if rx.changed().await.is_err() {
             return;

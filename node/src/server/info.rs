@@ -406,7 +406,9 @@ fn replication(server: &Server, out: &mut Lines) {
     out.field("raft_role", raft_role);
     out.field("raft_term", st.term);
     out.field("raft_leader_id", st.leader.unwrap_or(0));
-    out.field("raft_commit_index", st.commit_index);
+    // openraft 0.9's metrics carry no commit index; what this member
+    // applied is the committed prefix it knows of.
+    out.field("raft_commit_index", st.applied_index);
     out.field("raft_applied_index", st.applied_index);
     out.field("raft_last_log_index", st.last_log_index);
     out.field("raft_last_snapshot_index", st.snapshot_index);
@@ -417,7 +419,7 @@ fn replication(server: &Server, out: &mut Lines) {
             "role={raft_role},term={},leader={},commit={},applied={},last_log={},snapshot={},voters={}",
             st.term,
             st.leader.unwrap_or(0),
-            st.commit_index,
+            st.applied_index,
             st.applied_index,
             st.last_log_index,
             st.snapshot_index,
