@@ -1,15 +1,14 @@
 //! Election safety over observed (term, leader) pairs, in observation
 //! order.
 //!
-//! Standard Raft allows one leader per term ([`one_leader_per_term`]).
-//! openraft 0.9 without its `single-term-leader` feature (slotraft's build)
-//! does not: a leader id is (term, node id), totally ordered, and a voter
-//! that granted (t, a) may later grant (t, b) for b > a, so a term can see
-//! several leaders (the simulation found such terms). What holds, and what
-//! the simulation checks, is [`leaders_ordered_per_term`]. A voter that
-//! forgot its vote (a crash losing a synced write) breaks either. (With
-//! `single-term-leader` on, a SIGTERM leader transfer stalled in one
-//! real-process run: the target stayed a candidate; see docs.)
+//! Standard Raft allows one leader per term ([`one_leader_per_term`]);
+//! slotraft builds openraft 0.9 with its `single-term-leader` feature so
+//! that holds, and the simulation checks it. Without that feature a leader
+//! id is (term, node id), totally ordered, and a voter that granted (t, a)
+//! may later grant (t, b) for b > a, so a term can see several leaders
+//! (the simulation found such terms); what holds then is the weaker
+//! [`leaders_ordered_per_term`]. A voter that forgot its vote (a crash
+//! losing a synced write) breaks either.
 
 use std::collections::BTreeMap;
 

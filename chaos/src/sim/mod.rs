@@ -173,9 +173,9 @@ pub fn check(w: &World) {
         dump();
         panic!("list appends violated: {v:?}");
     }
-    if let Err(v) = leaders::leaders_ordered_per_term(w.leaders.iter().copied()) {
+    if let Err(v) = leaders::one_leader_per_term(w.leaders.iter().copied()) {
         dump();
-        panic!("a term's leaders out of leader-id order: {v:?}");
+        panic!("two leaders in one term: {v:?}");
     }
 }
 

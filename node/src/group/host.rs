@@ -434,7 +434,9 @@ impl Host {
         let Some(target) = target else {
             return Ok(None);
         };
-        group.set_draining(true);
+        let Some(drained) = group.drain(timeout).await else {
+            return Err("entries in flight were not applied in time".into());
+        };
         let result = async {
             let prepared = transfer::prepare(&group.raft, target, timeout)
                 .await
@@ -452,9 +454,9 @@ impl Host {
             won.map_err(|e| e.to_string())
         }
         .await;
-        if result.is_err() {
-            group.set_draining(false);
-        }
+        // Handed over or not, proposals flow again: once another member
+        // leads, they are refused with its address like after any election.
+        group.resume(drained);
         result.map(Some)
     }
 

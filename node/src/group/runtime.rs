@@ -23,7 +23,7 @@ use std::time::Duration;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
 use openraft::{BasicNode, RaftMetrics, ServerState};
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{info, warn};
 
 use super::state_machine::GroupStateMachine;
@@ -113,6 +113,17 @@ pub struct Group {
     sole_leader: AtomicBool,
     /// Refuse new proposals (leader transfer, shutdown in progress).
     draining: AtomicBool,
+    /// Entries in flight: the batcher holds a permit per entry until it is
+    /// applied; [`Group::drain`] takes them all to stop it.
+    in_flight: Arc<Semaphore>,
+    /// Log index of the last entry the batcher saw applied.
+    last_applied: Arc<AtomicU64>,
+}
+
+/// Proposals stopped on a leader ([`Group::drain`]): nothing is in flight
+/// and the batcher proposes nothing more until [`Group::resume`].
+pub struct Drained {
+    _permits: OwnedSemaphorePermit,
 }
 
 impl Group {
@@ -124,6 +135,8 @@ impl Group {
         data: Option<GroupStateMachine>,
     ) -> Arc<Group> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let last_applied = Arc::new(AtomicU64::new(0));
         let group = Arc::new(Group {
             id,
             node_id,
@@ -133,8 +146,10 @@ impl Group {
             reads: ReadGate::new(),
             sole_leader: AtomicBool::new(false),
             draining: AtomicBool::new(false),
+            in_flight: in_flight.clone(),
+            last_applied: last_applied.clone(),
         });
-        tokio::spawn(batcher(raft.clone(), rx));
+        tokio::spawn(batcher(raft.clone(), rx, in_flight, last_applied));
         tokio::spawn(read_confirmer(raft.clone(), group.reads.clone()));
         tokio::spawn(watch_metrics(Arc::downgrade(&group), raft.metrics()));
         group
@@ -174,9 +189,49 @@ impl Group {
         self.reads.confirm().await
     }
 
-    /// Stops (or resumes) accepting proposals here, for a leader transfer.
-    pub fn set_draining(&self, on: bool) {
-        self.draining.store(on, Ordering::Release);
+    /// Stops proposing, for a leader transfer: new writes are refused, and
+    /// once this returns every entry handed to openraft has been applied,
+    /// openraft's metrics show it, and nothing more will be proposed until
+    /// [`Group::resume`]. A transfer needs this barrier, not just the
+    /// refusal: an entry proposed (or not yet in the metrics) when the
+    /// transfer checks that the target matched the leader's log leaves the
+    /// target one entry short, and every voter that has the entry refuses
+    /// it (seen: SIGTERM hand-offs under load that waited for an
+    /// election). `None` if that takes longer than `timeout` (no quorum);
+    /// proposals are accepted again then.
+    pub async fn drain(&self, timeout: Duration) -> Option<Drained> {
+        self.draining.store(true, Ordering::Release);
+        let settled = async {
+            let permits = self
+                .in_flight
+                .clone()
+                .acquire_many_owned(MAX_IN_FLIGHT as u32)
+                .await
+                .expect("the in-flight semaphore is never closed");
+            // The client hears of an apply before the metrics do.
+            let applied = self.last_applied.load(Ordering::Acquire);
+            self.raft
+                .wait(None)
+                .applied_index_at_least(Some(applied), "the last proposal in the metrics")
+                .await
+                .ok()?;
+            Some(Drained { _permits: permits })
+        };
+        match tokio::time::timeout(timeout, settled).await {
+            Ok(Some(drained)) => Some(drained),
+            _ => {
+                self.draining.store(false, Ordering::Release);
+                None
+            }
+        }
+    }
+
+    /// Accepts proposals again after [`Group::drain`]. What was queued
+    /// meanwhile is proposed now (and refused if this member no longer
+    /// leads).
+    pub fn resume(&self, drained: Drained) {
+        self.draining.store(false, Ordering::Release);
+        drop(drained);
     }
 
     /// True while this member leads the group.
@@ -260,8 +315,12 @@ struct LastEntry {
 /// batcher waits for them up to a quarter of that entry's latency (as
 /// raft-log's group-commit hold does for appends): at most a quarter more
 /// latency, for up to twice the records per fdatasync.
-async fn batcher(raft: GroupRaft, mut rx: mpsc::UnboundedReceiver<Proposal>) {
-    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+async fn batcher(
+    raft: GroupRaft,
+    mut rx: mpsc::UnboundedReceiver<Proposal>,
+    slots: Arc<Semaphore>,
+    last_applied: Arc<AtomicU64>,
+) {
     let last = Arc::new(Mutex::new(LastEntry::default()));
     while let Some(first) = rx.recv().await {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -292,12 +351,17 @@ async fn batcher(raft: GroupRaft, mut rx: mpsc::UnboundedReceiver<Proposal>) {
         match raft.client_write_ff(records).await {
             Ok(done) => {
                 let last = last.clone();
+                let last_applied = last_applied.clone();
                 tokio::spawn(async move {
                     let result = done.await;
                     *last.lock() = LastEntry {
                         answered: waiters.len(),
                         took: started.elapsed(),
                     };
+                    if let Ok(Ok(resp)) = &result {
+                        // Before the permit goes: `drain` reads it then.
+                        last_applied.fetch_max(resp.log_id.index, Ordering::AcqRel);
+                    }
                     drop(permit);
                     match result {
                         Ok(Ok(resp)) => {
