@@ -21,11 +21,23 @@ const GAP_SEEDS: u64 = 20;
 fn sweep(name: &str, topo: Topology, default: u64) {
     let t = Instant::now();
     let seeds = seeds(default);
+    let mut handed_over = 0;
     for &seed in &seeds {
         let (_, s) = reporting(name, seed, |seed| run_seed(&topo, seed));
         println!("{name} seed {seed}: {s:?}");
+        handed_over += s.handed_over;
     }
-    println!("{name}: {} seeds in {:?}", seeds.len(), t.elapsed());
+    println!(
+        "{name}: {} seeds in {:?}, {handed_over} leader hand-offs",
+        seeds.len(),
+        t.elapsed()
+    );
+    // A sweep must exercise the hand-off, or its checks prove nothing of it.
+    assert!(
+        seeds.len() < 20 || handed_over > 0,
+        "no graceful hand-off completed in {} seeds",
+        seeds.len()
+    );
 }
 
 #[test]

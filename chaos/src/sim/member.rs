@@ -5,12 +5,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use openraft::ServerState;
 use raft_log::env::mem::MemEnv;
 use raft_log::{LogStore, Options, SyncMode, WriterMode};
 use slotraft::engine::Engine;
-use slotraft::group::host::{open_member, start_group, HostSettings, MemberAddr, DATA_GROUP};
+use slotraft::group::host::{
+    hand_off, open_member, start_group, HostSettings, MemberAddr, DATA_GROUP,
+};
 use slotraft::group::network::{serve_with_incoming_shutdown, BusNetwork};
 use slotraft::group::registry::Registry;
 use slotraft::group::types::{GroupConfig, NodeId};
@@ -18,6 +21,9 @@ use slotraft::keyspace::EncodingLimits;
 
 use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
 use crate::turmoil_bus::{host_name, incoming, peer_pool, BUS_PORT};
+
+/// How long a simulated graceful hand-off may take per step.
+const HANDOFF_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The node's settings as its configuration would give them.
 pub fn settings(topo: &Topology, id: NodeId, dir: &Path, election_ms: u64) -> HostSettings {
@@ -98,7 +104,25 @@ pub async fn run_member(
         incoming().await?,
         std::future::pending(),
     ));
-    let group = start_group(&settings, raft.clone(), data, pool).await?;
+    let group = start_group(&settings, raft.clone(), data, pool.clone()).await?;
+    // A graceful hand-off (SIGTERM, CLUSTER FAILOVER) when the driver rings;
+    // only a leader acts on it, and it keeps running afterwards.
+    let bell = Arc::new(tokio::sync::Notify::new());
+    sh.lock().unwrap().handoffs.insert(id, bell.clone());
+    tokio::spawn({
+        let (sh, group, witnesses) = (sh.clone(), group.clone(), topo.witnesses.clone());
+        async move {
+            loop {
+                bell.notified().await;
+                let res = hand_off(&group, &pool, &witnesses, HANDOFF_TIMEOUT).await;
+                if !matches!(res, Ok(None)) {
+                    let mut w = sh.lock().unwrap();
+                    w.handed_over += usize::from(res.is_ok());
+                    w.log.push(format!("{} handoff n{id} {res:?}", now_ns()));
+                }
+            }
+        }
+    });
     sh.lock()
         .unwrap()
         .live

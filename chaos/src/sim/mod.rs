@@ -89,6 +89,10 @@ pub struct World {
     pub clients_done: u64,
     /// Human-readable history, compared between two runs of one seed.
     pub log: Vec<String>,
+    /// Running nodes' doorbells for a graceful leader hand-off.
+    pub handoffs: BTreeMap<NodeId, Arc<tokio::sync::Notify>>,
+    /// Hand-offs that completed (another member leads).
+    pub handed_over: usize,
 }
 
 impl World {
@@ -148,11 +152,13 @@ pub struct Summary {
     pub crashes: usize,
     /// Terms in which a leader was seen.
     pub terms: usize,
+    /// Graceful leader hand-offs that completed.
+    pub handed_over: usize,
 }
 
 /// Checks a finished run: registers linearizable, every acknowledged append
-/// present once and in order, election safety as openraft defines it
-/// (`leaders_ordered_per_term`). Panics on a violation.
+/// present once and in order, at most one leader per term. Panics on a
+/// violation.
 pub fn check(w: &World) {
     let dump = || {
         if std::env::var_os("SLOTRAFT_SIM_DUMP").is_some() {

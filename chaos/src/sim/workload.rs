@@ -7,7 +7,8 @@
 //! until released), message latency up to 120 ms with loss up to 2 %
 //! (loss breaks turmoil TCP connections, so the bus reconnects), repair of
 //! every link, crash of a node (its disk drops unsynced writes) and
-//! restart. At most a minority of the nodes is down at once.
+//! restart, a graceful leader hand-off (as on SIGTERM, but the old leader
+//! keeps running). At most a minority of the nodes is down at once.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -219,7 +220,7 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
             next_fault = now + Duration::from_millis(rng.gen_range(100..700));
             let a = &hosts[rng.gen_range(0..hosts.len())];
             let b = &hosts[rng.gen_range(0..hosts.len())];
-            let what = rng.gen_range(0..8);
+            let what = rng.gen_range(0..9);
             match what {
                 0 if a != b => sim.partition(a.as_str(), b.as_str()),
                 1 if a != b => sim.partition_oneway(a.as_str(), b.as_str()),
@@ -236,6 +237,7 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
                         {
                             let mut w = sh.lock().unwrap();
                             w.live.remove(&id);
+                            w.handoffs.remove(&id);
                             w.disks[&id].crash();
                         }
                         sim.crash(host_name(id));
@@ -245,6 +247,11 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
                 7 => {
                     if let Some(id) = crashed.pop_first() {
                         sim.bounce(host_name(id));
+                    }
+                }
+                8 => {
+                    for bell in sh.lock().unwrap().handoffs.values() {
+                        bell.notify_one();
                     }
                 }
                 _ => {}
@@ -274,6 +281,7 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
         faults,
         crashes,
         terms: w.leaders.iter().map(|l| l.0).collect::<BTreeSet<_>>().len(),
+        handed_over: w.handed_over,
     };
     (w.log.clone(), summary)
 }

@@ -405,59 +405,13 @@ impl Host {
         })
     }
 
-    /// Hands the leadership of this node's groups to another data voter
-    /// (graceful shutdown, later `CLUSTER FAILOVER`): stop taking writes,
-    /// wait for the target to match the log, ask it to campaign, wait for
-    /// it to lead. Does nothing when this node does not lead or has no
-    /// data voter to hand to; gives up after `timeout`.
+    /// Hands the leadership of this node's group to another data voter
+    /// ([`hand_off`]); does nothing in standalone mode.
     pub async fn hand_off(&self, timeout: Duration) -> Result<Option<NodeId>, String> {
-        let Some(pool) = &self.pool else {
-            return Ok(None);
-        };
-        let group = &self.group;
-        let m = group.raft.metrics().borrow().clone();
-        if m.state != ServerState::Leader {
-            return Ok(None);
+        match &self.pool {
+            Some(pool) => hand_off(&self.group, pool, &self.settings.witnesses, timeout).await,
+            None => Ok(None),
         }
-        // The data voter furthest along takes over.
-        let target = m
-            .membership_config
-            .membership()
-            .voter_ids()
-            .filter(|v| *v != group.node_id && !self.settings.witnesses.contains(v))
-            .max_by_key(|v| {
-                m.replication
-                    .as_ref()
-                    .and_then(|r| r.get(v).cloned().flatten())
-                    .map_or(0, |l| l.index)
-            });
-        let Some(target) = target else {
-            return Ok(None);
-        };
-        let Some(drained) = group.drain(timeout).await else {
-            return Err("entries in flight were not applied in time".into());
-        };
-        let result = async {
-            let prepared = transfer::prepare(&group.raft, target, timeout)
-                .await
-                .map_err(|e| e.to_string())?;
-            let campaign = {
-                let pool = pool.clone();
-                let req = Control::Campaign {
-                    after_term: prepared.term,
-                };
-                let from = group.node_id;
-                async move { pool.control(from, target, DATA_GROUP, &req).await }
-            };
-            let (won, _) =
-                tokio::join!(transfer::finish(&group.raft, &prepared, timeout), campaign);
-            won.map_err(|e| e.to_string())
-        }
-        .await;
-        // Handed over or not, proposals flow again: once another member
-        // leads, they are refused with its address like after any election.
-        group.resume(drained);
-        result.map(Some)
     }
 
     /// Stops the groups and the bus, and closes the log after everything
@@ -474,6 +428,62 @@ impl Host {
             let _ = log.flush();
         }
     }
+}
+
+/// Hands the leadership of `group` to another data voter (graceful
+/// shutdown, later `CLUSTER FAILOVER`): drain the group (writes get
+/// `-TRYAGAIN`/`-MOVED`), wait for the target to match the log, ask it over
+/// `pool` to campaign, wait for it to lead. Returns the new leader; `None`
+/// when this member does not lead or has no data voter to hand to. Gives
+/// up after about `timeout` per step, leaving this member leading.
+pub async fn hand_off(
+    group: &Group,
+    pool: &PeerPool,
+    witnesses: &[NodeId],
+    timeout: Duration,
+) -> Result<Option<NodeId>, String> {
+    let m = group.raft.metrics().borrow().clone();
+    if m.state != ServerState::Leader {
+        return Ok(None);
+    }
+    // The data voter furthest along takes over.
+    let target = m
+        .membership_config
+        .membership()
+        .voter_ids()
+        .filter(|v| *v != group.node_id && !witnesses.contains(v))
+        .max_by_key(|v| {
+            m.replication
+                .as_ref()
+                .and_then(|r| r.get(v).cloned().flatten())
+                .map_or(0, |l| l.index)
+        });
+    let Some(target) = target else {
+        return Ok(None);
+    };
+    let Some(drained) = group.drain(timeout).await else {
+        return Err("entries in flight were not applied in time".into());
+    };
+    let result = async {
+        let prepared = transfer::prepare(&group.raft, target, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        let campaign = {
+            let pool = pool.clone();
+            let req = Control::Campaign {
+                after_term: prepared.term,
+            };
+            let from = group.node_id;
+            async move { pool.control(from, target, group.id, &req).await }
+        };
+        let (won, _) = tokio::join!(transfer::finish(&group.raft, &prepared, timeout), campaign);
+        won.map_err(|e| e.to_string())
+    }
+    .await;
+    // Handed over or not, proposals flow again: once another member
+    // leads, they are refused with its address like after any election.
+    group.resume(drained);
+    result.map(Some)
 }
 
 /// Opens the node's write-ahead log under `dir/raft-log`.
