@@ -211,3 +211,51 @@ pub fn reporting<T>(what: &str, seed: u64, f: impl FnOnce(u64) -> T) -> T {
         }
     }
 }
+
+/// Runs `f` with the tracing events that `filter` (an `EnvFilter`
+/// directive, e.g. `turmoil=trace` for every packet) selects captured,
+/// one line each, stamped with simulated time instead of wall time so two
+/// runs of one seed can be diffed line by line.
+pub fn traced<T>(filter: &str, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    struct SimTime;
+    impl tracing_subscriber::fmt::time::FormatTime for SimTime {
+        fn format_time(
+            &self,
+            w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+        ) -> std::fmt::Result {
+            // Outside a host's runtime (the driver crashing or restarting a
+            // host) turmoil's clock would read tokio's fallback, the wall
+            // clock; while turmoil itself is borrowed it has none.
+            match turmoil::sim_elapsed() {
+                Some(t) if tokio::runtime::Handle::try_current().is_ok() => {
+                    write!(w, "{}", t.as_nanos())
+                }
+                _ => write!(w, "-"),
+            }
+        }
+    }
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_timer(SimTime)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The simulation runs every host on this thread: a thread-local
+    // subscriber sees all of it and nothing of other tests.
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    (out, text.lines().map(str::to_owned).collect())
+}
