@@ -3,10 +3,16 @@
 //! and an accept stream for `serve_with_incoming_shutdown`. Nothing here
 //! speaks Raft; it only moves the real transport's bytes through turmoil,
 //! so partitions, holds, latency and loss apply to them.
+//!
+//! Crashes close a host's streams in a fixed order ([`Sockets`]).
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use hyper_util::rt::TokioIo;
@@ -26,20 +32,59 @@ pub fn host_name(id: NodeId) -> String {
     format!("n{id}")
 }
 
+/// The bus streams of one run of a host's software, for its crash.
+///
+/// Turmoil crashes a host by dropping its tokio runtime, which drops the
+/// runtime's tasks in the order of their tokio task ids modulo 4 (the
+/// current-thread scheduler's task list has four shards). Task ids come
+/// from one process-wide counter, so that order changes with how many
+/// tasks the process made before (the other run of a seed, a test running
+/// beside). Each dropped stream sends a FIN or RST, and each send draws
+/// from the simulation's rng: the drop order would change every later
+/// latency. So a stream dropped while its host crashes is parked here
+/// instead, and [`CloseOnDrop`] closes the parked ones in address order
+/// once the runtime's tasks are gone.
+#[derive(Default)]
+pub struct Sockets {
+    crashing: AtomicBool,
+    parked: Mutex<BTreeMap<(SocketAddr, SocketAddr), TcpStream>>,
+}
+
+impl Sockets {
+    /// The host is about to crash: park its streams as they are dropped.
+    pub fn crashing(&self) {
+        self.crashing.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Closes a host's parked streams, in (local, peer) address order, when
+/// dropped. The host's software holds it: turmoil drops the software's
+/// task (a `LocalSet` task) after the runtime and its tasks.
+pub struct CloseOnDrop(pub Arc<Sockets>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        let parked = std::mem::take(&mut *self.0.parked.lock().unwrap());
+        // A BTreeMap drops its entries in key order.
+        drop(parked);
+    }
+}
+
 /// Dials `http://host:port` URIs over turmoil TCP.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TurmoilConnector;
+#[derive(Clone)]
+pub struct TurmoilConnector(Arc<Sockets>);
 
 impl tower_service::Service<Uri> for TurmoilConnector {
-    type Response = TokioIo<TcpStream>;
+    type Response = TokioIo<BusStream>;
     type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<TcpStream>>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<BusStream>>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
+        let sockets = self.0.clone();
         Box::pin(async move {
             let host = uri
                 .host()
@@ -47,22 +92,56 @@ impl tower_service::Service<Uri> for TurmoilConnector {
                 .to_string();
             let port = uri.port_u16().unwrap_or(BUS_PORT);
             let stream = TcpStream::connect((host.as_str(), port)).await?;
-            Ok(TokioIo::new(stream))
+            Ok(TokioIo::new(BusStream::new(stream, sockets)))
         })
     }
 }
 
 /// A pool that reaches nodes `peers` at `n<id>:BUS_PORT` over turmoil.
-pub fn peer_pool(peers: impl IntoIterator<Item = NodeId>) -> PeerPool {
-    let pool = PeerPool::with_connector(TurmoilConnector);
+pub fn peer_pool(sockets: &Arc<Sockets>, peers: impl IntoIterator<Item = NodeId>) -> PeerPool {
+    let pool = PeerPool::with_connector(TurmoilConnector(sockets.clone()));
     for id in peers {
         pool.set_addr(id, format!("{}:{BUS_PORT}", host_name(id)));
     }
     pool
 }
 
-/// An accepted turmoil connection, as tonic's server wants it.
-pub struct BusStream(TcpStream);
+/// A bus connection over turmoil TCP, dialled or accepted.
+pub struct BusStream {
+    /// `None` only while being dropped.
+    stream: Option<TcpStream>,
+    sockets: Arc<Sockets>,
+}
+
+impl BusStream {
+    fn new(stream: TcpStream, sockets: Arc<Sockets>) -> BusStream {
+        BusStream {
+            stream: Some(stream),
+            sockets,
+        }
+    }
+
+    fn io(self: Pin<&mut Self>) -> Pin<&mut TcpStream> {
+        Pin::new(
+            self.get_mut()
+                .stream
+                .as_mut()
+                .expect("stream taken only on drop"),
+        )
+    }
+}
+
+impl Drop for BusStream {
+    fn drop(&mut self) {
+        let Some(s) = self.stream.take() else { return };
+        if self.sockets.crashing.load(Ordering::SeqCst) {
+            if let (Ok(local), Ok(peer)) = (s.local_addr(), s.peer_addr()) {
+                self.sockets.parked.lock().unwrap().insert((local, peer), s);
+            }
+        }
+        // Otherwise `s` closes here, as any dropped stream does.
+    }
+}
 
 impl Connected for BusStream {
     type ConnectInfo = ();
@@ -72,40 +151,44 @@ impl Connected for BusStream {
 
 impl AsyncRead for BusStream {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        self.io().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for BusStream {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        self.io().poll_write(cx, buf)
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io().poll_flush(cx)
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io().poll_shutdown(cx)
     }
 }
 
 /// Binds [`BUS_PORT`] on this host and yields its connections (an accept
 /// task feeds the stream; it ends with the host).
-pub async fn incoming() -> io::Result<ReceiverStream<io::Result<BusStream>>> {
+pub async fn incoming(sockets: &Arc<Sockets>) -> io::Result<ReceiverStream<io::Result<BusStream>>> {
     let listener = TcpListener::bind(("0.0.0.0", BUS_PORT)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let sockets = sockets.clone();
     tokio::spawn(async move {
         loop {
-            let accepted = listener.accept().await.map(|(s, _)| BusStream(s));
+            let accepted = listener
+                .accept()
+                .await
+                .map(|(s, _)| BusStream::new(s, sockets.clone()));
             let failed = accepted.is_err();
             if tx.send(accepted).await.is_err() || failed {
                 return;

@@ -17,7 +17,7 @@ use slotraft::group::types::{GroupConfig, NodeId};
 use slotraft::keyspace::EncodingLimits;
 
 use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
-use crate::turmoil_bus::{host_name, incoming, peer_pool, BUS_PORT};
+use crate::turmoil_bus::{host_name, incoming, peer_pool, CloseOnDrop, Sockets, BUS_PORT};
 
 /// The node's settings as its configuration would give them.
 pub fn settings(topo: &Topology, id: NodeId, dir: &Path, election_ms: u64) -> HostSettings {
@@ -69,9 +69,13 @@ pub async fn run_member(
     id: NodeId,
     dir: PathBuf,
 ) -> turmoil::Result {
+    let sockets = Arc::new(Sockets::default());
+    // Dropped last, with this future: after the runtime's tasks.
+    let _close = CloseOnDrop(sockets.clone());
     // A (re)start sees only what its disk made durable.
     let env = {
         let mut w = sh.lock().unwrap();
+        w.sockets.insert(id, sockets.clone());
         let img = w
             .disks
             .get(&id)
@@ -88,14 +92,14 @@ pub async fn run_member(
     let store = LogStore::open_with_env(Arc::new(env), Path::new("/wal"), opts)?;
     let log = store.group::<GroupConfig>(DATA_GROUP)?;
     let settings = settings(&topo, id, &dir, election_ms(seed, id));
-    let pool = peer_pool(topo.members().filter(|&m| m != id));
+    let pool = peer_pool(&sockets, topo.members().filter(|&m| m != id));
     let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
     let (raft, data) = open_member(&settings, raft_config(&settings), network, log).await?;
     let registry = Registry::new(id);
     registry.insert(DATA_GROUP, raft.clone());
     let bus = tokio::spawn(serve_with_incoming_shutdown(
         registry,
-        incoming().await?,
+        incoming(&sockets).await?,
         std::future::pending(),
     ));
     let group = start_group(&settings, raft.clone(), data, pool).await?;

@@ -22,6 +22,7 @@ use slotraft::group::types::NodeId;
 use crate::check::leaders;
 use crate::check::linearizable;
 use crate::check::list_append::{self, Append};
+use crate::turmoil_bus::{host_name, Sockets};
 
 pub use workload::run_seed;
 
@@ -73,6 +74,9 @@ pub struct World {
     pub disks: HashMap<NodeId, MemEnv>,
     /// Running nodes' engines.
     pub live: BTreeMap<NodeId, Arc<Engine>>,
+    /// Each node's bus streams (of its latest start), closed in a fixed
+    /// order when it crashes.
+    pub sockets: BTreeMap<NodeId, Arc<Sockets>>,
     /// Observed (term, leader) pairs.
     pub leaders: Vec<(u64, NodeId)>,
     /// Register operations.
@@ -123,6 +127,20 @@ impl World {
 
 /// The world as every task sees it.
 pub type Shared = Arc<Mutex<World>>;
+
+/// Crashes node `id`: clients lose it, its disk keeps only what was
+/// synced, and its bus streams close in a fixed order ([`Sockets`]).
+pub fn crash(sim: &mut turmoil::Sim<'_>, sh: &Shared, id: NodeId) {
+    {
+        let mut w = sh.lock().unwrap();
+        w.live.remove(&id);
+        w.disks[&id].crash();
+        if let Some(s) = w.sockets.get(&id) {
+            s.crashing();
+        }
+    }
+    sim.crash(host_name(id));
+}
 
 /// Simulated time, ns.
 pub fn now_ns() -> u64 {

@@ -18,7 +18,7 @@ use slotraft::group::types::NodeId;
 
 use super::client::{self, Conn, Outcome};
 use super::member::run_member;
-use super::{check, now_ns, Shared, Summary, Topology};
+use super::{check, crash, now_ns, Shared, Summary, Topology};
 use crate::check::linearizable::{self, RegOp};
 use crate::turmoil_bus::host_name;
 
@@ -233,12 +233,7 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
                     // Crash: the disk keeps only what was synced.
                     let id = members[rng.gen_range(0..members.len())];
                     if crashed.insert(id) {
-                        {
-                            let mut w = sh.lock().unwrap();
-                            w.live.remove(&id);
-                            w.disks[&id].crash();
-                        }
-                        sim.crash(host_name(id));
+                        crash(&mut sim, &sh, id);
                         crashes += 1;
                     }
                 }
