@@ -159,6 +159,14 @@ pub fn heal_links(sim: &mut turmoil::Sim<'_>, hosts: &[String]) {
 
 /// A turmoil simulation tuned for the bus: 1 ms ticks, 1–5 ms latency.
 pub fn builder(seed: u64) -> turmoil::Sim<'static> {
+    // Turmoil seeds each host's tokio runtime (the rng of unbiased
+    // `select!`, in openraft, tonic, ours) only under this cfg.
+    if !cfg!(tokio_unstable) {
+        panic!(
+            "built without --cfg tokio_unstable, so runs would not repeat: \
+             .cargo/config.toml sets it, a RUSTFLAGS variable replaces it"
+        );
+    }
     turmoil::Builder::new()
         .rng_seed(seed)
         .simulation_duration(Duration::from_secs(120))
