@@ -4,7 +4,10 @@
 //! speaks Raft; it only moves the real transport's bytes through turmoil,
 //! so partitions, holds, latency and loss apply to them.
 //!
-//! Crashes close a host's streams in a fixed order ([`Sockets`]).
+//! What would make the bytes on the wire depend on the host rather than
+//! the seed is fixed here: crashes close a host's streams in a fixed order
+//! ([`Sockets`]), reset streams are remembered for the whole run
+//! ([`endpoint`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,6 +17,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use slotraft::group::network::PeerPool;
@@ -21,7 +25,7 @@ use slotraft::group::types::NodeId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
-use tonic::transport::Uri;
+use tonic::transport::{Endpoint, Uri};
 use turmoil::net::{TcpListener, TcpStream};
 
 /// The bus port every simulated node listens on.
@@ -97,9 +101,21 @@ impl tower_service::Service<Uri> for TurmoilConnector {
     }
 }
 
+/// A peer's endpoint as the node makes it, except that h2 remembers every
+/// stream it reset (a cancelled RPC) for the whole run. It drops the
+/// peer's late frames for a remembered stream silently and answers those
+/// for a forgotten one with a RST_STREAM; by default it forgets after one
+/// second of wall time (`std::time::Instant`) and remembers at most 50, so
+/// which late frames drew a reply, i.e. which packets were sent, depended
+/// on the host's speed.
+pub fn endpoint(ep: Endpoint) -> Endpoint {
+    ep.http2_max_concurrent_reset_streams(usize::MAX)
+        .http2_reset_stream_duration(Duration::MAX)
+}
+
 /// A pool that reaches nodes `peers` at `n<id>:BUS_PORT` over turmoil.
 pub fn peer_pool(sockets: &Arc<Sockets>, peers: impl IntoIterator<Item = NodeId>) -> PeerPool {
-    let pool = PeerPool::with_connector(TurmoilConnector(sockets.clone()));
+    let pool = PeerPool::with_connector(TurmoilConnector(sockets.clone()), endpoint);
     for id in peers {
         pool.set_addr(id, format!("{}:{BUS_PORT}", host_name(id)));
     }
