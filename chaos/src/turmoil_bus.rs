@@ -1,13 +1,13 @@
 //! The node's cluster bus (tonic, `slotraft::group::network`) over
-//! turmoil's simulated TCP: a connector for [`PeerPool::with_connector`]
-//! and an accept stream for `serve_with_incoming_shutdown`. Nothing here
+//! turmoil's simulated TCP: a connector for [`PeerPool::with_connector`],
+//! an accept stream and the node's bus server on it ([`serve`]). Nothing here
 //! speaks Raft; it only moves the real transport's bytes through turmoil,
 //! so partitions, holds, latency and loss apply to them.
 //!
 //! What would make the bytes on the wire depend on the host rather than
 //! the seed is fixed here: crashes close a host's streams in a fixed order
 //! ([`Sockets`]), reset streams are remembered for the whole run
-//! ([`endpoint`]).
+//! ([`endpoint`]), responses carry a fixed `date` ([`serve`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -20,12 +20,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use slotraft::group::network::PeerPool;
+use slotraft::group::network::{bus_server, bus_transport, PeerPool};
+use slotraft::group::registry::Registry;
 use slotraft::group::types::NodeId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::http;
 use tonic::transport::server::Connected;
 use tonic::transport::{Endpoint, Uri};
+use tower::util::MapResponseLayer;
 use turmoil::net::{TcpListener, TcpStream};
 
 /// The bus port every simulated node listens on.
@@ -212,4 +215,26 @@ pub async fn incoming(sockets: &Arc<Sockets>) -> io::Result<ReceiverStream<io::R
         }
     });
     Ok(ReceiverStream::new(rx))
+}
+
+/// Serves `registry`'s groups on `incoming` as the node does (its bus
+/// transport settings and service), but with a fixed `date` header on
+/// every response: hyper adds the wall-clock second otherwise, and HPACK
+/// sends a new literal each time that second changes.
+pub async fn serve(
+    registry: Registry,
+    incoming: ReceiverStream<io::Result<BusStream>>,
+) -> Result<(), tonic::transport::Error> {
+    fn fixed_date<B>(mut res: http::Response<B>) -> http::Response<B> {
+        res.headers_mut().insert(
+            http::header::DATE,
+            http::HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+        );
+        res
+    }
+    bus_transport()
+        .layer(MapResponseLayer::new(fixed_date::<tonic::body::Body>))
+        .add_service(bus_server(registry))
+        .serve_with_incoming_shutdown(incoming, std::future::pending())
+        .await
 }

@@ -11,13 +11,13 @@ use raft_log::env::mem::MemEnv;
 use raft_log::{LogStore, Options, SyncMode, WriterMode};
 use slotraft::engine::Engine;
 use slotraft::group::host::{open_member, start_group, HostSettings, MemberAddr, DATA_GROUP};
-use slotraft::group::network::{serve_with_incoming_shutdown, BusNetwork};
+use slotraft::group::network::BusNetwork;
 use slotraft::group::registry::Registry;
 use slotraft::group::types::{GroupConfig, NodeId};
 use slotraft::keyspace::EncodingLimits;
 
 use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
-use crate::turmoil_bus::{host_name, incoming, peer_pool, CloseOnDrop, Sockets, BUS_PORT};
+use crate::turmoil_bus::{host_name, incoming, peer_pool, serve, CloseOnDrop, Sockets, BUS_PORT};
 
 /// The node's settings as its configuration would give them.
 pub fn settings(topo: &Topology, id: NodeId, dir: &Path, election_ms: u64) -> HostSettings {
@@ -97,11 +97,7 @@ pub async fn run_member(
     let (raft, data) = open_member(&settings, raft_config(&settings), network, log).await?;
     let registry = Registry::new(id);
     registry.insert(DATA_GROUP, raft.clone());
-    let bus = tokio::spawn(serve_with_incoming_shutdown(
-        registry,
-        incoming(&sockets).await?,
-        std::future::pending(),
-    ));
+    let bus = tokio::spawn(serve(registry, incoming(&sockets).await?));
     let group = start_group(&settings, raft.clone(), data, pool).await?;
     sh.lock()
         .unwrap()
