@@ -16,7 +16,7 @@ use slotraft::group::registry::Registry;
 use slotraft::group::types::{GroupConfig, NodeId};
 use slotraft::keyspace::EncodingLimits;
 
-use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
+use super::{now_ns, unix_ms, Shared, Topology, DATABASES, HEARTBEAT_MS};
 use crate::turmoil_bus::{host_name, incoming, peer_pool, serve, CloseOnDrop, Sockets, BUS_PORT};
 
 /// The node's settings as its configuration would give them.
@@ -102,7 +102,7 @@ pub async fn run_member(
     sh.lock()
         .unwrap()
         .live
-        .insert(id, Arc::new(Engine::new(group, DATABASES)));
+        .insert(id, Arc::new(Engine::with_clock(group, DATABASES, unix_ms)));
     let mut metrics = raft.metrics();
     let obs = sh.clone();
     tokio::spawn(async move {

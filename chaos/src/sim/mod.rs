@@ -147,6 +147,11 @@ pub fn now_ns() -> u64 {
     turmoil::sim_elapsed().unwrap_or_default().as_nanos() as u64
 }
 
+/// The nodes' wall clock, unix ms: simulated time from a fixed origin.
+pub fn unix_ms() -> i64 {
+    1_700_000_000_000 + (now_ns() / 1_000_000) as i64
+}
+
 /// What one seed did, for the report line.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
