@@ -7,10 +7,14 @@
 //! What would make the bytes on the wire depend on the host rather than
 //! the seed is fixed here: crashes close a host's streams in a fixed order
 //! ([`Sockets`]), reset streams are remembered for the whole run
-//! ([`endpoint`]), responses carry a fixed `date` ([`serve`]).
+//! ([`endpoint`]), responses carry a fixed `date` ([`serve`]). [`Wire`]
+//! digests what was sent, so two runs of a seed can be compared byte for
+//! byte.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::future::Future;
+use std::hash::{DefaultHasher, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -51,16 +55,73 @@ pub fn host_name(id: NodeId) -> String {
 /// latency. So a stream dropped while its host crashes is parked here
 /// instead, and [`CloseOnDrop`] closes the parked ones in address order
 /// once the runtime's tasks are gone.
-#[derive(Default)]
 pub struct Sockets {
     crashing: AtomicBool,
-    parked: Mutex<BTreeMap<(SocketAddr, SocketAddr), TcpStream>>,
+    parked: Mutex<BTreeMap<Pair, TcpStream>>,
+    wire: Arc<Mutex<Wire>>,
 }
 
+/// A stream's (local, peer) addresses.
+type Pair = (SocketAddr, SocketAddr);
+
 impl Sockets {
+    /// A host's streams, their traffic digested into `wire`.
+    pub fn new(wire: Arc<Mutex<Wire>>) -> Sockets {
+        Sockets {
+            crashing: AtomicBool::new(false),
+            parked: Mutex::default(),
+            wire,
+        }
+    }
+
     /// The host is about to crash: park its streams as they are dropped.
     pub fn crashing(&self) {
         self.crashing.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A digest of everything written onto the bus (simulated time, addresses,
+/// bytes) and of every close. Two runs of a seed must agree on it, which
+/// catches what their histories do not show (a snapshot's bytes, a packet
+/// that has not changed an outcome yet).
+#[derive(Default)]
+pub struct Wire {
+    hash: DefaultHasher,
+    writes: u64,
+    closes: u64,
+}
+
+impl Wire {
+    fn pair(&mut self, (local, peer): Pair) {
+        self.hash.write(local.to_string().as_bytes());
+        self.hash.write(peer.to_string().as_bytes());
+    }
+
+    fn write(&mut self, pair: Pair, bytes: &[u8]) {
+        self.writes += 1;
+        let now = turmoil::sim_elapsed().unwrap_or_default();
+        self.hash.write_u128(now.as_nanos());
+        self.pair(pair);
+        self.hash.write(bytes);
+    }
+
+    /// No time: a crash closes streams outside the host's runtime, where
+    /// turmoil's clock would read the wall clock.
+    fn close(&mut self, pair: Pair) {
+        self.closes += 1;
+        self.pair(pair);
+    }
+}
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "wire: {} writes, {} closes, digest {:016x}",
+            self.writes,
+            self.closes,
+            self.hash.finish()
+        )
     }
 }
 
@@ -72,8 +133,10 @@ pub struct CloseOnDrop(pub Arc<Sockets>);
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         let parked = std::mem::take(&mut *self.0.parked.lock().unwrap());
-        // A BTreeMap drops its entries in key order.
-        drop(parked);
+        for (pair, stream) in parked {
+            self.0.wire.lock().unwrap().close(pair);
+            drop(stream);
+        }
     }
 }
 
@@ -99,7 +162,7 @@ impl tower_service::Service<Uri> for TurmoilConnector {
                 .to_string();
             let port = uri.port_u16().unwrap_or(BUS_PORT);
             let stream = TcpStream::connect((host.as_str(), port)).await?;
-            Ok(TokioIo::new(BusStream::new(stream, sockets)))
+            Ok(TokioIo::new(BusStream::new(stream, sockets)?))
         })
     }
 }
@@ -129,15 +192,17 @@ pub fn peer_pool(sockets: &Arc<Sockets>, peers: impl IntoIterator<Item = NodeId>
 pub struct BusStream {
     /// `None` only while being dropped.
     stream: Option<TcpStream>,
+    pair: Pair,
     sockets: Arc<Sockets>,
 }
 
 impl BusStream {
-    fn new(stream: TcpStream, sockets: Arc<Sockets>) -> BusStream {
-        BusStream {
+    fn new(stream: TcpStream, sockets: Arc<Sockets>) -> io::Result<BusStream> {
+        Ok(BusStream {
+            pair: (stream.local_addr()?, stream.peer_addr()?),
             stream: Some(stream),
             sockets,
-        }
+        })
     }
 
     fn io(self: Pin<&mut Self>) -> Pin<&mut TcpStream> {
@@ -154,11 +219,11 @@ impl Drop for BusStream {
     fn drop(&mut self) {
         let Some(s) = self.stream.take() else { return };
         if self.sockets.crashing.load(Ordering::SeqCst) {
-            if let (Ok(local), Ok(peer)) = (s.local_addr(), s.peer_addr()) {
-                self.sockets.parked.lock().unwrap().insert((local, peer), s);
-            }
+            self.sockets.parked.lock().unwrap().insert(self.pair, s);
+        } else {
+            self.sockets.wire.lock().unwrap().close(self.pair);
+            drop(s);
         }
-        // Otherwise `s` closes here, as any dropped stream does.
     }
 }
 
@@ -180,19 +245,31 @@ impl AsyncRead for BusStream {
 
 impl AsyncWrite for BusStream {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io().poll_write(cx, buf)
+        let written = self.as_mut().io().poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = written {
+            self.sockets
+                .wire
+                .lock()
+                .unwrap()
+                .write(self.pair, &buf[..n]);
+        }
+        written
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io().poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io().poll_shutdown(cx)
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let shut = self.as_mut().io().poll_shutdown(cx);
+        if let Poll::Ready(Ok(())) = shut {
+            self.sockets.wire.lock().unwrap().close(self.pair);
+        }
+        shut
     }
 }
 
@@ -207,7 +284,7 @@ pub async fn incoming(sockets: &Arc<Sockets>) -> io::Result<ReceiverStream<io::R
             let accepted = listener
                 .accept()
                 .await
-                .map(|(s, _)| BusStream::new(s, sockets.clone()));
+                .and_then(|(s, _)| BusStream::new(s, sockets.clone()));
             let failed = accepted.is_err();
             if tx.send(accepted).await.is_err() || failed {
                 return;

@@ -212,8 +212,10 @@ pub fn run_gap(seed: u64) -> (GapRun, Vec<String>) {
             .push(format!("{} step {step:?}", now_ns_of(&sim)));
         c.done = true;
     }
-    let w = sh.lock().unwrap();
+    let mut w = sh.lock().unwrap();
     check(&w);
+    let wire = w.wire.lock().unwrap().to_string();
+    w.log.push(wire);
     let (crashed, successor, released, led) = ctl
         .lock()
         .unwrap()

@@ -69,7 +69,7 @@ pub async fn run_member(
     id: NodeId,
     dir: PathBuf,
 ) -> turmoil::Result {
-    let sockets = Arc::new(Sockets::default());
+    let sockets = Arc::new(Sockets::new(sh.lock().unwrap().wire.clone()));
     // Dropped last, with this future: after the runtime's tasks.
     let _close = CloseOnDrop(sockets.clone());
     // A (re)start sees only what its disk made durable.

@@ -5,7 +5,7 @@
 //!
 //! [`run_seed`] runs the randomized workload with faults and checks the
 //! history; [`gap`] drives the witness-gap scenario explicitly. Both are
-//! reproduced bit for bit by their seed.
+//! reproduced bit for bit by their seed (chaos/README.md, "Determinism").
 
 pub mod client;
 pub mod gap;
@@ -22,7 +22,7 @@ use slotraft::group::types::NodeId;
 use crate::check::leaders;
 use crate::check::linearizable;
 use crate::check::list_append::{self, Append};
-use crate::turmoil_bus::{host_name, Sockets};
+use crate::turmoil_bus::{host_name, Sockets, Wire};
 
 pub use workload::run_seed;
 
@@ -77,6 +77,8 @@ pub struct World {
     /// Each node's bus streams (of its latest start), closed in a fixed
     /// order when it crashes.
     pub sockets: BTreeMap<NodeId, Arc<Sockets>>,
+    /// What every node sent over the bus, digested.
+    pub wire: Arc<Mutex<Wire>>,
     /// Observed (term, leader) pairs.
     pub leaders: Vec<(u64, NodeId)>,
     /// Register operations.

@@ -260,8 +260,10 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
         }
     }
 
-    let w = sh.lock().unwrap();
+    let mut w = sh.lock().unwrap();
     check(&w);
+    let wire = w.wire.lock().unwrap().to_string();
+    w.log.push(wire);
     let acked = w.appends.iter().filter(|a| a.complete.is_some()).count();
     assert!(
         acked > 0,
