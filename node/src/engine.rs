@@ -39,11 +39,20 @@ pub struct Engine {
     /// Blocked clients wait on the keys they block on.
     waiters: Mutex<HashMap<(usize, Bytes), Arc<Notify>>>,
     waiting: Arc<AtomicUsize>,
+    /// Unix ms for reads and expiry: [`unix_ms`], or a simulated clock.
+    clock: fn() -> i64,
 }
 
 impl Engine {
     /// An engine over `group`'s keyspace.
     pub fn new(group: Arc<Group>, databases: usize) -> Engine {
+        Engine::with_clock(group, databases, unix_ms)
+    }
+
+    /// An engine whose reads and expiry take the time from `clock` (unix
+    /// ms): a simulation passes its own, since a read stamps the keys it
+    /// touches with their access time and snapshots carry it.
+    pub fn with_clock(group: Arc<Group>, databases: usize, clock: fn() -> i64) -> Engine {
         // The state machine reports touched keys only while this count is
         // above zero.
         let waiting = match &group.data {
@@ -55,6 +64,7 @@ impl Engine {
             empty: Mutex::new(Keyspace::new(databases)),
             waiters: Mutex::new(HashMap::new()),
             waiting,
+            clock,
         }
     }
 
@@ -106,7 +116,7 @@ impl Engine {
     ) -> Result<(Frame, usize), Refused> {
         self.group.confirm_read().await?;
         let (reply, db_after, expired) = self.with_keyspace(|ks| {
-            let mut ctx = Ctx::for_read(ks, db, unix_ms(), resp3);
+            let mut ctx = Ctx::for_read(ks, db, (self.clock)(), resp3);
             let reply = f(&mut ctx, args);
             (reply, ctx.db, std::mem::take(&mut ctx.expired))
         });
@@ -128,9 +138,11 @@ impl Engine {
             // Best effort: a member that lost leadership leaves expiry to
             // the new leader, and a read past a lazily-expired key still
             // sees it expired (the read path checks the TTL itself).
-            let _ = self
-                .submit(Engine::record(db, false, Op::Expire(keys)))
-                .await;
+            let rec = Record {
+                time_ms: (self.clock)(),
+                ..Engine::record(db, false, Op::Expire(keys))
+            };
+            let _ = self.submit(rec).await;
         }
     }
 
@@ -142,7 +154,7 @@ impl Engine {
         if !self.group.is_leader() || self.group.is_witness() {
             return 0;
         }
-        let now = unix_ms();
+        let now = (self.clock)();
         let mut due = Vec::new();
         self.with_keyspace(|ks| {
             let mut rng = rand::thread_rng();
@@ -169,7 +181,7 @@ impl Engine {
     pub async fn watch(&self, db: usize, key: &Bytes) -> Result<Watched, Refused> {
         self.group.confirm_read().await?;
         let version = self.with_keyspace(|ks| {
-            let mut ctx = Ctx::for_read(ks, db, unix_ms(), false);
+            let mut ctx = Ctx::for_read(ks, db, (self.clock)(), false);
             ctx.entry_in(db, key).map(|e| e.version)
         });
         Ok(Watched {

@@ -19,7 +19,7 @@ use slotraft::group::types::NodeId;
 use slotraft::record::{Op, Record};
 use slotraft::resp::Frame;
 
-use super::{now_ns, Shared, Topology};
+use super::{unix_ms, Shared, Topology};
 
 /// A client gives up on (and marks indeterminate) an operation after this.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(1);
@@ -105,7 +105,7 @@ impl Conn {
     pub fn record(&mut self, args: &[&str]) -> Record {
         Record {
             db: 0,
-            time_ms: 1_700_000_000_000 + (now_ns() / 1_000_000) as i64,
+            time_ms: unix_ms(),
             seed: self.rng.gen(),
             resp3: false,
             op: Op::Command(args.iter().map(|a| Bytes::from(a.to_string())).collect()),

@@ -14,7 +14,7 @@ use slotraft::group::types::NodeId;
 use super::client::{Conn, Outcome};
 use super::member::{election_ms, run_member};
 use super::workload::{builder, heal_links, read_final};
-use super::{check, now_ns, Shared, Topology};
+use super::{check, crash, now_ns, Shared, Topology};
 use crate::turmoil_bus::host_name;
 
 /// Appends (and register writes) in each phase.
@@ -202,14 +202,7 @@ pub fn run_gap(seed: u64) -> (GapRun, Vec<String>) {
                     sim.hold(host_name(f), h.as_str());
                 }
             }
-            Step::Crash(l) => {
-                {
-                    let mut w = sh.lock().unwrap();
-                    w.live.remove(&l);
-                    w.disks[&l].crash();
-                }
-                sim.crash(host_name(l));
-            }
+            Step::Crash(l) => crash(&mut sim, &sh, l),
             Step::Release(_) => heal_links(&mut sim, &hosts),
             Step::Restart(l) => sim.bounce(host_name(l)),
         }
@@ -219,8 +212,10 @@ pub fn run_gap(seed: u64) -> (GapRun, Vec<String>) {
             .push(format!("{} step {step:?}", now_ns_of(&sim)));
         c.done = true;
     }
-    let w = sh.lock().unwrap();
+    let mut w = sh.lock().unwrap();
     check(&w);
+    let wire = w.wire.lock().unwrap().to_string();
+    w.log.push(wire);
     let (crashed, successor, released, led) = ctl
         .lock()
         .unwrap()

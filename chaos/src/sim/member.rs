@@ -14,13 +14,13 @@ use slotraft::engine::Engine;
 use slotraft::group::host::{
     hand_off, open_member, start_group, HostSettings, MemberAddr, DATA_GROUP,
 };
-use slotraft::group::network::{serve_with_incoming_shutdown, BusNetwork};
+use slotraft::group::network::BusNetwork;
 use slotraft::group::registry::Registry;
 use slotraft::group::types::{GroupConfig, NodeId};
 use slotraft::keyspace::EncodingLimits;
 
-use super::{now_ns, Shared, Topology, DATABASES, HEARTBEAT_MS};
-use crate::turmoil_bus::{host_name, incoming, peer_pool, BUS_PORT};
+use super::{now_ns, unix_ms, Shared, Topology, DATABASES, HEARTBEAT_MS};
+use crate::turmoil_bus::{host_name, incoming, peer_pool, serve, CloseOnDrop, Sockets, BUS_PORT};
 
 /// How long a simulated graceful hand-off may take per step.
 const HANDOFF_TIMEOUT: Duration = Duration::from_secs(2);
@@ -75,9 +75,13 @@ pub async fn run_member(
     id: NodeId,
     dir: PathBuf,
 ) -> turmoil::Result {
+    let sockets = Arc::new(Sockets::new(sh.lock().unwrap().wire.clone()));
+    // Dropped last, with this future: after the runtime's tasks.
+    let _close = CloseOnDrop(sockets.clone());
     // A (re)start sees only what its disk made durable.
     let env = {
         let mut w = sh.lock().unwrap();
+        w.sockets.insert(id, sockets.clone());
         let img = w
             .disks
             .get(&id)
@@ -94,16 +98,12 @@ pub async fn run_member(
     let store = LogStore::open_with_env(Arc::new(env), Path::new("/wal"), opts)?;
     let log = store.group::<GroupConfig>(DATA_GROUP)?;
     let settings = settings(&topo, id, &dir, election_ms(seed, id));
-    let pool = peer_pool(topo.members().filter(|&m| m != id));
+    let pool = peer_pool(&sockets, topo.members().filter(|&m| m != id));
     let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
     let (raft, data) = open_member(&settings, raft_config(&settings), network, log).await?;
     let registry = Registry::new(id);
     registry.insert(DATA_GROUP, raft.clone());
-    let bus = tokio::spawn(serve_with_incoming_shutdown(
-        registry,
-        incoming().await?,
-        std::future::pending(),
-    ));
+    let bus = tokio::spawn(serve(registry, incoming(&sockets).await?));
     let group = start_group(&settings, raft.clone(), data, pool.clone()).await?;
     // A graceful hand-off (SIGTERM, CLUSTER FAILOVER) when the driver rings;
     // only a leader acts on it, and it keeps running afterwards.
@@ -126,7 +126,7 @@ pub async fn run_member(
     sh.lock()
         .unwrap()
         .live
-        .insert(id, Arc::new(Engine::new(group, DATABASES)));
+        .insert(id, Arc::new(Engine::with_clock(group, DATABASES, unix_ms)));
     let mut metrics = raft.metrics();
     let obs = sh.clone();
     tokio::spawn(async move {

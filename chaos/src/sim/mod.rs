@@ -5,7 +5,7 @@
 //!
 //! [`run_seed`] runs the randomized workload with faults and checks the
 //! history; [`gap`] drives the witness-gap scenario explicitly. Both are
-//! reproduced bit for bit by their seed.
+//! reproduced bit for bit by their seed (chaos/README.md, "Determinism").
 
 pub mod client;
 pub mod gap;
@@ -22,6 +22,7 @@ use slotraft::group::types::NodeId;
 use crate::check::leaders;
 use crate::check::linearizable;
 use crate::check::list_append::{self, Append};
+use crate::turmoil_bus::{host_name, Sockets, Wire};
 
 pub use workload::run_seed;
 
@@ -73,6 +74,11 @@ pub struct World {
     pub disks: HashMap<NodeId, MemEnv>,
     /// Running nodes' engines.
     pub live: BTreeMap<NodeId, Arc<Engine>>,
+    /// Each node's bus streams (of its latest start), closed in a fixed
+    /// order when it crashes.
+    pub sockets: BTreeMap<NodeId, Arc<Sockets>>,
+    /// What every node sent over the bus, digested.
+    pub wire: Arc<Mutex<Wire>>,
     /// Observed (term, leader) pairs.
     pub leaders: Vec<(u64, NodeId)>,
     /// Register operations.
@@ -128,9 +134,29 @@ impl World {
 /// The world as every task sees it.
 pub type Shared = Arc<Mutex<World>>;
 
+/// Crashes node `id`: clients lose it, its disk keeps only what was
+/// synced, and its bus streams close in a fixed order ([`Sockets`]).
+pub fn crash(sim: &mut turmoil::Sim<'_>, sh: &Shared, id: NodeId) {
+    {
+        let mut w = sh.lock().unwrap();
+        w.live.remove(&id);
+        w.handoffs.remove(&id);
+        w.disks[&id].crash();
+        if let Some(s) = w.sockets.get(&id) {
+            s.crashing();
+        }
+    }
+    sim.crash(host_name(id));
+}
+
 /// Simulated time, ns.
 pub fn now_ns() -> u64 {
     turmoil::sim_elapsed().unwrap_or_default().as_nanos() as u64
+}
+
+/// The nodes' wall clock, unix ms: simulated time from a fixed origin.
+pub fn unix_ms() -> i64 {
+    1_700_000_000_000 + (now_ns() / 1_000_000) as i64
 }
 
 /// What one seed did, for the report line.
@@ -216,4 +242,52 @@ pub fn reporting<T>(what: &str, seed: u64, f: impl FnOnce(u64) -> T) -> T {
             std::panic::resume_unwind(e)
         }
     }
+}
+
+/// Runs `f` with the tracing events that `filter` (an `EnvFilter`
+/// directive, e.g. `turmoil=trace` for every packet) selects captured,
+/// one line each, stamped with simulated time instead of wall time so two
+/// runs of one seed can be diffed line by line.
+pub fn traced<T>(filter: &str, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    struct SimTime;
+    impl tracing_subscriber::fmt::time::FormatTime for SimTime {
+        fn format_time(
+            &self,
+            w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+        ) -> std::fmt::Result {
+            // Outside a host's runtime (the driver crashing or restarting a
+            // host) turmoil's clock would read tokio's fallback, the wall
+            // clock; while turmoil itself is borrowed it has none.
+            match turmoil::sim_elapsed() {
+                Some(t) if tokio::runtime::Handle::try_current().is_ok() => {
+                    write!(w, "{}", t.as_nanos())
+                }
+                _ => write!(w, "-"),
+            }
+        }
+    }
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_timer(SimTime)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The simulation runs every host on this thread: a thread-local
+    // subscriber sees all of it and nothing of other tests.
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    (out, text.lines().map(str::to_owned).collect())
 }

@@ -19,7 +19,7 @@ use slotraft::group::types::NodeId;
 
 use super::client::{self, Conn, Outcome};
 use super::member::run_member;
-use super::{check, now_ns, Shared, Summary, Topology};
+use super::{check, crash, now_ns, Shared, Summary, Topology};
 use crate::check::linearizable::{self, RegOp};
 use crate::turmoil_bus::host_name;
 
@@ -160,6 +160,14 @@ pub fn heal_links(sim: &mut turmoil::Sim<'_>, hosts: &[String]) {
 
 /// A turmoil simulation tuned for the bus: 1 ms ticks, 1–5 ms latency.
 pub fn builder(seed: u64) -> turmoil::Sim<'static> {
+    // Turmoil seeds each host's tokio runtime (the rng of unbiased
+    // `select!`, in openraft, tonic, ours) only under this cfg.
+    if !cfg!(tokio_unstable) {
+        panic!(
+            "built without --cfg tokio_unstable, so runs would not repeat: \
+             .cargo/config.toml sets it, a RUSTFLAGS variable replaces it"
+        );
+    }
     turmoil::Builder::new()
         .rng_seed(seed)
         .simulation_duration(Duration::from_secs(120))
@@ -234,13 +242,7 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
                     // Crash: the disk keeps only what was synced.
                     let id = members[rng.gen_range(0..members.len())];
                     if crashed.insert(id) {
-                        {
-                            let mut w = sh.lock().unwrap();
-                            w.live.remove(&id);
-                            w.handoffs.remove(&id);
-                            w.disks[&id].crash();
-                        }
-                        sim.crash(host_name(id));
+                        crash(&mut sim, &sh, id);
                         crashes += 1;
                     }
                 }
@@ -264,8 +266,10 @@ pub fn run_seed(topo: &Topology, seed: u64) -> (Vec<String>, Summary) {
         }
     }
 
-    let w = sh.lock().unwrap();
+    let mut w = sh.lock().unwrap();
     check(&w);
+    let wire = w.wire.lock().unwrap().to_string();
+    w.log.push(wire);
     let acked = w.appends.iter().filter(|a| a.complete.is_some()).count();
     assert!(
         acked > 0,

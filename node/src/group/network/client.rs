@@ -94,8 +94,10 @@ impl PeerPool {
 
     /// A pool that dials peers with `connector` (called with the peer's
     /// `http://<addr>` URI; it returns the connection, e.g. a simulated
-    /// TCP stream wrapped in hyper-util's `TokioIo`).
-    pub fn with_connector<C>(connector: C) -> PeerPool
+    /// TCP stream wrapped in hyper-util's `TokioIo`), on each peer's
+    /// endpoint as `tune` changes it (the simulation turns off HTTP/2
+    /// behaviour that follows the wall clock).
+    pub fn with_connector<C>(connector: C, tune: fn(Endpoint) -> Endpoint) -> PeerPool
     where
         C: Service<Uri> + Clone + Send + Sync + 'static,
         C::Response: hyper::rt::Read + hyper::rt::Write + Send + Unpin,
@@ -103,7 +105,7 @@ impl PeerPool {
         Box<dyn std::error::Error + Send + Sync>: From<C::Error> + Send,
     {
         PeerPool::with_make(Arc::new(move |ep: &Endpoint| {
-            ep.connect_with_connector_lazy(connector.clone())
+            tune(ep.clone()).connect_with_connector_lazy(connector.clone())
         }))
     }
 

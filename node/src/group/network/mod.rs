@@ -21,7 +21,7 @@ pub mod control;
 pub mod service;
 
 pub use client::{BusClient, BusNetwork, PeerPool};
-pub use service::{bus_server, serve, serve_with_incoming_shutdown, BusService};
+pub use service::{bus_server, bus_transport, serve, serve_with_incoming_shutdown, BusService};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;

@@ -206,7 +206,10 @@ pub fn bus_server(registry: Registry) -> RaftBusServer<BusService> {
         .max_encoding_message_size(MAX_MESSAGE_SIZE)
 }
 
-fn server() -> Server {
+/// The bus server's transport settings, for [`serve`] and
+/// [`serve_with_incoming_shutdown`], and for a caller that serves
+/// [`bus_server`] itself (the simulation adds a layer).
+pub fn bus_transport() -> Server {
     Server::builder()
         .tcp_nodelay(true)
         .initial_stream_window_size(STREAM_WINDOW)
@@ -219,7 +222,7 @@ pub async fn serve(
     addr: SocketAddr,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
-    server()
+    bus_transport()
         .add_service(bus_server(registry))
         .serve_with_shutdown(addr, shutdown)
         .await
@@ -239,7 +242,7 @@ where
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    server()
+    bus_transport()
         .add_service(bus_server(registry))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
