@@ -5,11 +5,14 @@
 //!   lead answers `-MOVED <slot> <leader>`).
 //! - `topology`: the state machine the meta group (group 0) will replicate:
 //!   nodes, data groups and their members, slot ownership, epoch.
+//! - `placement`: the bootstrap layout of a new cluster (one group per
+//!   node, contiguous slot ranges, members spread evenly).
 //!
 //! Not wired yet (issue 5): the meta group's Raft, gossip, and the CLUSTER
 //! commands that would use these; until then a replicated group owns
 //! every slot.
 
+pub mod placement;
 pub mod redirect;
 pub mod slot;
 pub mod topology;
