@@ -7,6 +7,8 @@
 //!   nodes, data groups and their members, slot ownership, epoch.
 //! - `placement`: the bootstrap layout of a new cluster (one group per
 //!   node, contiguous slot ranges, members spread evenly).
+//! - `view`: CLUSTER SLOTS / SHARDS / NODES rendered from a topology and
+//!   the live leaders.
 //!
 //! Not wired yet (issue 5): the meta group's Raft, gossip, and the CLUSTER
 //! commands that would use these; until then a replicated group owns
@@ -16,3 +18,4 @@ pub mod placement;
 pub mod redirect;
 pub mod slot;
 pub mod topology;
+pub mod view;
