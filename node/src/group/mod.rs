@@ -52,6 +52,8 @@ mod cluster_tests;
 #[cfg(test)]
 mod network_tests;
 #[cfg(test)]
+mod supervisor_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod witness_tests;
