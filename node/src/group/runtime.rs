@@ -228,14 +228,17 @@ impl Group {
     /// new generation.
     pub(crate) fn replace_core(&self, raft: GroupRaft) -> u64 {
         self.sole_leader.store(false, Ordering::Release);
+        // Counted and serving before the swap is published: whoever sees
+        // the new generation sees the group up. (A command that slips in
+        // before the swap meets the dead core and is told to retry.)
+        self.health.restarts.fetch_add(1, Ordering::Relaxed);
+        self.health.restarting.store(false, Ordering::Release);
         let mut generation = 0;
         self.core.send_modify(|c| {
             c.0 += 1;
             c.1 = raft;
             generation = c.0;
         });
-        self.health.restarts.fetch_add(1, Ordering::Relaxed);
-        self.health.restarting.store(false, Ordering::Release);
         generation
     }
 
