@@ -264,15 +264,16 @@ struct Node {
     server: Option<BusServer>,
 }
 
-/// Three data members, in process (`Router`) or over the cluster bus on
-/// loopback ports, each supervised as the node does it.
+/// Three members, in process (`Router`) or over the cluster bus on
+/// loopback ports, each supervised as the node does it. Member 3 may be a
+/// witness.
 struct Replicated {
     _dir: tempfile::TempDir,
     nodes: BTreeMap<NodeId, Node>,
 }
 
 impl Replicated {
-    async fn start(over_bus: bool) -> Replicated {
+    async fn start(over_bus: bool, witness: Option<NodeId>) -> Replicated {
         let dir = tempfile::tempdir().expect("tempdir");
         let ids = [1, 2, 3];
         let router = Router::new();
@@ -293,7 +294,9 @@ impl Replicated {
                 .expect("open log");
             let log = Arc::new(log);
             let sm_dir = dir.path().join(format!("node{id}"));
-            let sm = MemberSm::open(&sm_dir, false, 16, EncodingLimits::default()).expect("sm");
+            let is_witness = witness == Some(id);
+            let sm =
+                MemberSm::open(&sm_dir, is_witness, 16, EncodingLimits::default()).expect("sm");
             let mut server = None;
             let transport = match incoming.remove(&id) {
                 Some(inc) => {
@@ -362,7 +365,8 @@ impl Replicated {
         leader
     }
 
-    /// Every member has applied `index` and holds the same keyspace.
+    /// Every member has applied `index` and the data members hold the
+    /// same keyspace.
     async fn converged(&self, index: u64) {
         let mut digests = Vec::new();
         for (id, n) in &self.nodes {
@@ -372,8 +376,9 @@ impl Replicated {
                 .applied_index_at_least(Some(index), format!("member {id} applies {index}"))
                 .await
                 .expect("applied");
-            let sm = n.group.data.as_ref().expect("data member");
-            digests.push(sm.digest());
+            if let Some(sm) = &n.group.data {
+                digests.push(sm.digest());
+            }
         }
         assert!(digests.windows(2).all(|w| w[0] == w[1]), "members diverged");
     }
@@ -404,10 +409,15 @@ impl Drop for Replicated {
 /// A follower's log fsync fails under replication: its core dies, is
 /// rebuilt from its snapshot and log, rejoins, and catches up with what
 /// the other two committed meanwhile.
-async fn follower_core_dies_and_catches_up(over_bus: bool) {
-    let c = Replicated::start(over_bus).await;
+async fn follower_core_dies_and_catches_up(over_bus: bool, witness: Option<NodeId>) {
+    let c = Replicated::start(over_bus, witness).await;
     let leader = c.leader().await;
-    let follower = *c.nodes.keys().find(|&&id| id != leader).expect("follower");
+    // The witness if there is one (it never leads here: member 1 campaigns
+    // at once, and a witness hands over if it ever wins), else a follower.
+    let follower = witness
+        .filter(|&w| w != leader)
+        .or_else(|| c.nodes.keys().copied().find(|&id| id != leader))
+        .expect("follower");
     let (lead, fol) = (&c.nodes[&leader], &c.nodes[&follower]);
     for i in 0..30 {
         assert_eq!(push(&lead.engine, &format!("v{i}")).await, Ok(i + 1));
@@ -440,20 +450,31 @@ async fn follower_core_dies_and_catches_up(over_bus: bool) {
     assert_eq!(list(&lead.engine).await, want);
     assert_eq!(fol.group.status().restarts, 1);
     assert_eq!(lead.group.status().restarts, 0);
-    // The rebuilt follower answers like any follower: MOVED to the leader.
-    assert!(matches!(
-        push(&fol.engine, "x").await,
-        Err(Refused::NotLeader(Some((id, _)))) if id == leader
-    ));
+    // The rebuilt follower answers like any follower: MOVED to the leader
+    // (a witness serves no client).
+    let refused = push(&fol.engine, "x").await;
+    if witness == Some(follower) {
+        assert_eq!(refused, Err(Refused::Witness));
+    } else {
+        assert!(matches!(
+            refused,
+            Err(Refused::NotLeader(Some((id, _)))) if id == leader
+        ));
+    }
     c.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follower_core_dies_and_catches_up_in_process() {
-    follower_core_dies_and_catches_up(false).await;
+    follower_core_dies_and_catches_up(false, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follower_core_dies_and_catches_up_over_the_bus() {
-    follower_core_dies_and_catches_up(true).await;
+    follower_core_dies_and_catches_up(true, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witness_core_dies_and_catches_up() {
+    follower_core_dies_and_catches_up(false, Some(3)).await;
 }
