@@ -114,12 +114,13 @@ impl Engine {
         args: &[Bytes],
         resp3: bool,
     ) -> Result<(Frame, usize), Refused> {
+        let epoch = self.read_epoch();
         self.group.confirm_read().await?;
-        let (reply, db_after, expired) = self.with_keyspace(|ks| {
+        let (reply, db_after, expired) = self.with_keyspace_at(epoch, |ks| {
             let mut ctx = Ctx::for_read(ks, db, (self.clock)(), resp3);
             let reply = f(&mut ctx, args);
             (reply, ctx.db, std::mem::take(&mut ctx.expired))
-        });
+        })?;
         if !expired.is_empty() {
             self.expire_keys(expired).await;
         }
@@ -179,11 +180,12 @@ impl Engine {
     /// The version WATCH records for `key` (None: absent or expired), read
     /// on the confirmed leader like any read.
     pub async fn watch(&self, db: usize, key: &Bytes) -> Result<Watched, Refused> {
+        let epoch = self.read_epoch();
         self.group.confirm_read().await?;
-        let version = self.with_keyspace(|ks| {
+        let version = self.with_keyspace_at(epoch, |ks| {
             let mut ctx = Ctx::for_read(ks, db, (self.clock)(), false);
             ctx.entry_in(db, key).map(|e| e.version)
-        });
+        })?;
         Ok(Watched {
             db,
             key: key.clone(),
@@ -197,6 +199,26 @@ impl Engine {
         match &self.group.data {
             Some(sm) => sm.with_keyspace(f),
             None => f(&mut self.empty.lock()),
+        }
+    }
+
+    /// The keyspace's epoch before a read is confirmed (see
+    /// [`Engine::with_keyspace_at`]).
+    fn read_epoch(&self) -> Option<u64> {
+        self.group.data.as_ref().map(|sm| sm.epoch())
+    }
+
+    /// [`Engine::with_keyspace`] for a read confirmed after `epoch` was
+    /// taken: refused if a rebuilt core reloaded the keyspace meanwhile
+    /// (it is back at the last snapshot until the log is replayed).
+    fn with_keyspace_at<R>(
+        &self,
+        epoch: Option<u64>,
+        f: impl FnOnce(&mut Keyspace) -> R,
+    ) -> Result<R, Refused> {
+        match (&self.group.data, epoch) {
+            (Some(sm), Some(epoch)) => sm.with_keyspace_at(epoch, f).ok_or(Refused::Restarting),
+            _ => Ok(self.with_keyspace(f)),
         }
     }
 

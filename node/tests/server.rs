@@ -460,6 +460,10 @@ fn info_sections_and_fields() {
     assert_eq!(f["maxclients"], "10000");
     assert_eq!(f["role"], "master");
     assert_eq!(f["connected_slaves"], "0");
+    assert_eq!(f["raft_group_restarts"], "0");
+    assert_eq!(f["raft_group_failed_restarts"], "0");
+    assert!(f["raft_group_1"].starts_with("role=leader,"));
+    assert!(f["raft_group_1"].ends_with(",restarts=0"));
     assert_eq!(f["master_replid"].len(), 40);
     assert_eq!(f["loading"], "0");
     assert_eq!(f["rdb_changes_since_last_save"], "3");

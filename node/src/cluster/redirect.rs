@@ -17,11 +17,18 @@ pub const LEADER_WAIT: Duration = Duration::from_millis(2500);
 /// - no leader yet: wait up to [`LEADER_WAIT`] for one, then MOVED to it,
 ///   `-TRYAGAIN` if this member became leader meanwhile (the client
 ///   retries here), or `-CLUSTERDOWN` if none was elected;
-/// - this member is the witness and leads (handing over): `-TRYAGAIN`.
+/// - this member is the witness and leads (handing over): `-TRYAGAIN`;
+/// - the group's core died and is being rebuilt: `-TRYAGAIN`.
 pub async fn refusal(group: &Group, why: Refused, slot: u16) -> Frame {
     let leader = match why {
         Refused::NotLeader(Some((_, addr))) => return moved(slot, &addr),
         Refused::Fatal(msg) => return Frame::Error(format!("ERR {msg}")),
+        Refused::Restarting => {
+            return err(&format!(
+                "TRYAGAIN group {} is restarting after a failure, retry the command",
+                group.id
+            ))
+        }
         Refused::NotLeader(None) | Refused::Witness => {
             group.wait_leader(LEADER_WAIT).await;
             group.status()

@@ -5,7 +5,8 @@
 //! Layout under `dir`: `raft-log/` (the node's WAL, shared by every group)
 //! and `group-<id>/` (the group's latest snapshot). A restart opens both:
 //! the state machine loads the snapshot, and openraft replays the committed
-//! log entries after it.
+//! log entries after it. A supervisor (`supervisor.rs`) does the same for a
+//! member whose core died while the node runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -14,22 +15,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::{BasicNode, ServerState, SnapshotPolicy};
-use raft_log::{GroupLog, LogStore, Options, SyncMode};
+use raft_log::env::{DiskEnv, Env};
+use raft_log::{GroupLog, Options, SyncMode};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::local::Router;
+use super::member::{new_core, MemberSm, MemberSpec, NodeLog, Transport};
 use super::network::control::Control;
 use super::network::{serve_with_incoming_shutdown, BusNetwork, PeerPool};
 use super::registry::Registry;
 use super::runtime::Group;
 use super::state_machine::GroupStateMachine;
+use super::supervisor::{RestartPolicy, Supervisor};
 use super::transfer;
 use super::types::{GroupConfig, GroupRaft, NodeId};
-use super::witness::{
-    data_voters_matched, is_witness_leader, witness_config, witness_handoff, WitnessNetwork,
-    WitnessStateMachine,
-};
+use super::witness::{data_voters_matched, is_witness_leader, witness_handoff};
 use crate::config::Config;
 use crate::keyspace::EncodingLimits;
 
@@ -181,7 +182,8 @@ pub struct Host {
     pub group: Arc<Group>,
     /// Settings it was opened with.
     pub settings: HostSettings,
-    log: Option<LogStore>,
+    log: Arc<NodeLog>,
+    supervisor: Option<Supervisor>,
     bus: Option<Bus>,
     pool: Option<PeerPool>,
 }
@@ -206,12 +208,13 @@ async fn duties(
             continue;
         }
         let gid = group.id;
+        let raft = group.raft();
         if group.is_witness() {
-            if is_witness_leader(&group.raft) {
+            if is_witness_leader(&raft) {
                 let from = group.node_id;
                 let pool = pool.clone();
                 let res = witness_handoff(
-                    &group.raft,
+                    &raft,
                     &witnesses,
                     Duration::from_secs(10),
                     |target, term| async move {
@@ -229,7 +232,7 @@ async fn duties(
             }
             continue;
         }
-        let Some(upto) = data_voters_matched(&group.raft, &witnesses) else {
+        let Some(upto) = data_voters_matched(&raft, &witnesses) else {
             continue;
         };
         if upto > told {
@@ -256,23 +259,19 @@ pub async fn open_member(
     network: BusNetwork,
     log: GroupLog<GroupConfig>,
 ) -> io::Result<(GroupRaft, Option<GroupStateMachine>)> {
-    let id = settings.node_id;
-    let group_dir = settings.dir.join(format!("group-{DATA_GROUP}"));
-    if settings.is_witness() {
-        let sm = WitnessStateMachine::open(&group_dir)?;
-        let config = witness_config(&raft_config).map_err(io::Error::other)?;
-        let net = WitnessNetwork::new(network);
-        let raft = GroupRaft::new(id, Arc::new(config), net, log, sm)
-            .await
-            .map_err(io::Error::other)?;
-        Ok((raft, None))
-    } else {
-        let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
-        let raft = GroupRaft::new(id, raft_config, network, log, sm.clone())
-            .await
-            .map_err(io::Error::other)?;
-        Ok((raft, Some(sm)))
-    }
+    let sm = open_sm(settings)?;
+    let raft = new_core(settings.node_id, &raft_config, network, log, &sm).await?;
+    Ok((raft, sm.data()))
+}
+
+/// This node's state machine of the data group, from `dir/group-<id>`.
+fn open_sm(settings: &HostSettings) -> io::Result<MemberSm> {
+    MemberSm::open(
+        &settings.dir.join(format!("group-{DATA_GROUP}")),
+        settings.is_witness(),
+        settings.databases,
+        settings.limits,
+    )
 }
 
 /// Starts the runtime of a member opened by [`open_member`]: initializes
@@ -350,37 +349,60 @@ impl Host {
     /// The group is initialized on first start (standalone: here; replicated:
     /// by the member with the lowest id); later starts recover it from `dir`.
     /// `client_addr` is what a standalone membership records for this node.
+    /// The group is supervised: a core that dies is rebuilt from storage.
     pub async fn open(settings: HostSettings, client_addr: String) -> io::Result<Host> {
-        let log = open_log(&settings)?;
+        Host::open_with(
+            settings,
+            client_addr,
+            Arc::new(DiskEnv),
+            RestartPolicy::default(),
+        )
+        .await
+    }
+
+    /// [`Host::open`] with the log's file system `env` (tests inject
+    /// faults through it) and the supervisor's `policy`.
+    pub async fn open_with(
+        settings: HostSettings,
+        client_addr: String,
+        env: Arc<dyn Env>,
+        policy: RestartPolicy,
+    ) -> io::Result<Host> {
+        let opts = Options {
+            sync: settings.sync,
+            ..Options::default()
+        };
+        let log = Arc::new(NodeLog::open(env, settings.dir.join("raft-log"), opts)?);
         let raft_config = settings.raft_config().map_err(io::Error::other)?;
-        let group_dir = settings.dir.join(format!("group-{DATA_GROUP}"));
-        let group_log = log
-            .group::<GroupConfig>(DATA_GROUP)
-            .map_err(|e| e.to_io())?;
+        let group_log = log.group(DATA_GROUP).await?;
         let id = settings.node_id;
+        let sm = open_sm(&settings)?;
         if settings.members.is_empty() {
             // No peers: the in-process router with this member alone.
-            let sm = GroupStateMachine::open(&group_dir, settings.databases, settings.limits)?;
-            let router = Router::new();
-            let raft = GroupRaft::new(id, raft_config, router.network(id), group_log, sm.clone())
-                .await
-                .map_err(io::Error::other)?;
-            router.add(id, raft.clone());
+            let spec = MemberSpec {
+                group_id: DATA_GROUP,
+                node_id: id,
+                config: raft_config,
+                transport: Transport::Local(Router::new()),
+            };
+            let raft = spec.start_core(group_log, &sm).await?;
             if !raft.is_initialized().await.map_err(io::Error::other)? {
                 let me = BTreeMap::from([(id, BasicNode::new(client_addr))]);
                 raft.initialize(me).await.map_err(io::Error::other)?;
                 info!(group = DATA_GROUP, "initialized a standalone group");
             }
-            let group = Group::start(DATA_GROUP, id, raft, Some(sm));
+            let group = Group::start(DATA_GROUP, id, raft, sm.data());
             // A lone member elects itself at once; waiting here means the
             // first commands do not meet an election in progress.
             if group.wait_leader(Duration::from_secs(10)).await.is_none() {
                 return Err(io::Error::other("the standalone group elected no leader"));
             }
+            let supervisor = Supervisor::spawn(&group, spec, sm, log.clone(), policy);
             return Ok(Host {
                 group,
                 settings,
-                log: Some(log),
+                log,
+                supervisor: Some(supervisor),
                 bus: None,
                 pool: None,
             });
@@ -390,16 +412,25 @@ impl Host {
         for m in &settings.members {
             pool.set_addr(m.id, m.bus.clone());
         }
-        let network = BusNetwork::new(pool.clone(), DATA_GROUP, id);
-        let (raft, data) = open_member(&settings, raft_config, network, group_log).await?;
         let registry = Registry::new(id);
-        registry.insert(DATA_GROUP, raft.clone());
+        let spec = MemberSpec {
+            group_id: DATA_GROUP,
+            node_id: id,
+            config: raft_config,
+            transport: Transport::Bus {
+                pool: pool.clone(),
+                registry: registry.clone(),
+            },
+        };
+        let raft = spec.start_core(group_log, &sm).await?;
         let bus = start_bus(&settings, registry).await?;
-        let group = start_group(&settings, raft, data, pool.clone()).await?;
+        let group = start_group(&settings, raft, sm.data(), pool.clone()).await?;
+        let supervisor = Supervisor::spawn(&group, spec, sm, log.clone(), policy);
         Ok(Host {
             group,
             settings,
-            log: Some(log),
+            log,
+            supervisor: Some(supervisor),
             bus: Some(bus),
             pool: Some(pool),
         })
@@ -415,17 +446,21 @@ impl Host {
     }
 
     /// Stops the groups and the bus, and closes the log after everything
-    /// queued is written.
+    /// queued is written. Supervision ends first, so the cores stopped
+    /// here stay stopped.
     pub async fn shutdown(mut self) {
-        if let Err(e) = self.group.raft.shutdown().await {
+        if let Some(supervisor) = self.supervisor.take() {
+            supervisor.stop().await;
+        }
+        if let Err(e) = self.group.raft().shutdown().await {
             tracing::warn!(%e, "raft shutdown");
         }
         if let Some(bus) = self.bus.take() {
             bus.stop.send_replace(true);
             let _ = bus.task.await;
         }
-        if let Some(log) = self.log.take() {
-            let _ = log.flush();
+        if let Err(e) = self.log.flush().await {
+            tracing::warn!(%e, "write-ahead log flush at shutdown");
         }
     }
 }
@@ -442,7 +477,8 @@ pub async fn hand_off(
     witnesses: &[NodeId],
     timeout: Duration,
 ) -> Result<Option<NodeId>, String> {
-    let m = group.raft.metrics().borrow().clone();
+    let raft = group.raft();
+    let m = raft.metrics().borrow().clone();
     if m.state != ServerState::Leader {
         return Ok(None);
     }
@@ -465,7 +501,7 @@ pub async fn hand_off(
         return Err("entries in flight were not applied in time".into());
     };
     let result = async {
-        let prepared = transfer::prepare(&group.raft, target, timeout)
+        let prepared = transfer::prepare(&raft, target, timeout)
             .await
             .map_err(|e| e.to_string())?;
         let campaign = {
@@ -476,7 +512,7 @@ pub async fn hand_off(
             let from = group.node_id;
             async move { pool.control(from, target, group.id, &req).await }
         };
-        let (won, _) = tokio::join!(transfer::finish(&group.raft, &prepared, timeout), campaign);
+        let (won, _) = tokio::join!(transfer::finish(&raft, &prepared, timeout), campaign);
         won.map_err(|e| e.to_string())
     }
     .await;
@@ -484,15 +520,6 @@ pub async fn hand_off(
     // leads, they are refused with its address like after any election.
     group.resume(drained);
     result.map(Some)
-}
-
-/// Opens the node's write-ahead log under `dir/raft-log`.
-fn open_log(settings: &HostSettings) -> io::Result<LogStore> {
-    let opts = Options {
-        sync: settings.sync,
-        ..Options::default()
-    };
-    LogStore::open(settings.dir.join("raft-log"), opts).map_err(|e| e.to_io())
 }
 
 #[cfg(test)]

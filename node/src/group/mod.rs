@@ -9,6 +9,10 @@
 //!   the next filling), coalesced read confirmation, status for INFO.
 //! - [`host`]: opening the node's log and group from its configuration,
 //!   bootstrap, the cluster bus, witness duties, leader hand-off.
+//! - [`member`]: what a member's core is made of (the node's log, the
+//!   state machine, id, config and transport), to open it and reopen it.
+//! - [`supervisor`]: rebuilds a member whose openraft core died, from
+//!   storage, with backoff; counts it.
 //! - [`state_machine`]: applies committed entries to the keyspace with
 //!   `record::apply`, builds and installs snapshots, reloads the latest
 //!   snapshot on start-up.
@@ -26,17 +30,19 @@
 //!   campaigns).
 //!
 //! Still to come: incremental snapshots that do not pause writes (see
-//! `state_machine`), a leader lease for reads, rebuilding a group whose
-//! core died, and many groups per node (cluster mode).
+//! `state_machine`), a leader lease for reads, and many groups per node
+//! (cluster mode).
 
 pub mod host;
 pub mod local;
+pub mod member;
 pub mod network;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 mod snapshot_file;
 pub mod state_machine;
+pub mod supervisor;
 pub mod transfer;
 pub mod types;
 pub mod witness;
@@ -45,6 +51,8 @@ pub mod witness;
 mod cluster_tests;
 #[cfg(test)]
 mod network_tests;
+#[cfg(test)]
+mod supervisor_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

@@ -15,16 +15,23 @@
 //! read that asked before the round was sent (a generation counter), so a
 //! burst of reads costs one round to the voters. A group whose only voter
 //! is this member skips the round: nobody else can have been elected.
+//!
+//! The core: the `Raft` can be replaced while the `Group` lives on. Its
+//! tasks and callers take the current one from a watch channel, the
+//! metrics watcher reports the core's death ([`Group::core_down`]), and the
+//! supervisor (`supervisor.rs`) swaps a rebuilt core in
+//! ([`Group::replace_core`]). While a supervised group is down, new work is
+//! refused with [`Refused::Restarting`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
+use openraft::error::{CheckIsLeaderError, ClientWriteError, Fatal, ForwardToLeader, RaftError};
 use openraft::{BasicNode, RaftMetrics, ServerState};
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::state_machine::GroupStateMachine;
 use super::types::{GroupRaft, NodeId};
@@ -55,6 +62,9 @@ pub enum Refused {
     Witness,
     /// The group cannot serve (stopped, storage failed).
     Fatal(String),
+    /// The group's Raft core stopped on a failure and its supervisor is
+    /// rebuilding it from storage: the command was not applied; retry.
+    Restarting,
 }
 
 struct Proposal {
@@ -95,6 +105,42 @@ pub struct GroupStatus {
     pub purged_index: u64,
     /// Voters of the group.
     pub voters: Vec<NodeId>,
+    /// Times the core was rebuilt after it died.
+    pub restarts: u64,
+    /// Rebuild attempts that failed (each retried after a backoff).
+    pub failed_restarts: u64,
+}
+
+/// The current core: its generation (0 as started, one more per rebuild)
+/// and its `Raft`.
+pub type CoreRef = (u64, GroupRaft);
+
+/// How a core ended: its generation and openraft's reason
+/// (`Fatal::Stopped` when it was shut down on purpose, `Fatal::Panicked`
+/// when its task ended without saying).
+pub type CoreDown = (u64, Fatal<NodeId>);
+
+/// What the group's tasks and its supervisor share about the core's life.
+#[derive(Default)]
+struct Health {
+    /// A supervisor rebuilds this group's core when it dies.
+    supervised: AtomicBool,
+    /// The core is down and being rebuilt.
+    restarting: AtomicBool,
+    restarts: AtomicU64,
+    failed_restarts: AtomicU64,
+}
+
+impl Health {
+    /// What a call refused by a stopped core answers: a supervised group
+    /// will be back, so the client should retry.
+    fn core_stopped(&self, fatal: &Fatal<NodeId>) -> Refused {
+        if self.supervised.load(Ordering::Acquire) {
+            Refused::Restarting
+        } else {
+            Refused::Fatal(fatal.to_string())
+        }
+    }
 }
 
 /// One Raft group hosted on this node.
@@ -103,10 +149,15 @@ pub struct Group {
     pub id: u64,
     /// This node's member id.
     pub node_id: NodeId,
-    /// The openraft handle.
-    pub raft: GroupRaft,
     /// The state machine, `None` when this member is the group's witness.
+    /// A rebuilt core reloads it in place (see `GroupStateMachine::reload`).
     pub data: Option<GroupStateMachine>,
+    /// The current openraft core; the tasks hold receivers, so they end
+    /// when the group is dropped.
+    core: watch::Sender<CoreRef>,
+    /// The last core that stopped, as the metrics watcher saw it.
+    down: watch::Sender<Option<CoreDown>>,
+    health: Arc<Health>,
     proposals: mpsc::UnboundedSender<Proposal>,
     reads: ReadGate,
     /// This member leads and is the group's only voter (reads need no round).
@@ -135,24 +186,103 @@ impl Group {
         data: Option<GroupStateMachine>,
     ) -> Arc<Group> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let (core, _) = watch::channel((0, raft));
+        let health = Arc::new(Health::default());
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let last_applied = Arc::new(AtomicU64::new(0));
         let group = Arc::new(Group {
             id,
             node_id,
-            raft: raft.clone(),
             data,
+            down: watch::channel(None).0,
+            health: health.clone(),
             proposals: tx,
             reads: ReadGate::new(),
             sole_leader: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             in_flight: in_flight.clone(),
             last_applied: last_applied.clone(),
+            core,
         });
-        tokio::spawn(batcher(raft.clone(), rx, in_flight, last_applied));
-        tokio::spawn(read_confirmer(raft.clone(), group.reads.clone()));
-        tokio::spawn(watch_metrics(Arc::downgrade(&group), raft.metrics()));
+        tokio::spawn(batcher(
+            group.core.subscribe(),
+            health.clone(),
+            rx,
+            in_flight,
+            last_applied,
+        ));
+        tokio::spawn(read_confirmer(
+            group.core.subscribe(),
+            health,
+            group.reads.clone(),
+        ));
+        tokio::spawn(watch_metrics(
+            Arc::downgrade(&group),
+            group.core.subscribe(),
+        ));
         group
+    }
+
+    /// The current openraft core (a cheap handle; a rebuild replaces it).
+    pub fn raft(&self) -> GroupRaft {
+        self.core.borrow().1.clone()
+    }
+
+    /// The current core's generation: 0 as started, one more per rebuild.
+    pub fn generation(&self) -> u64 {
+        self.core.borrow().0
+    }
+
+    /// Follows the current core (the value changes at each rebuild).
+    pub fn core_changes(&self) -> watch::Receiver<CoreRef> {
+        self.core.subscribe()
+    }
+
+    /// Follows how cores ended: set when the metrics watcher sees the
+    /// current core stop.
+    pub fn core_down(&self) -> watch::Receiver<Option<CoreDown>> {
+        self.down.subscribe()
+    }
+
+    /// Swaps a rebuilt core in: the batcher, the read gate and the metrics
+    /// watcher use it from now on, and the group serves again. Returns the
+    /// new generation.
+    pub(crate) fn replace_core(&self, raft: GroupRaft) -> u64 {
+        self.sole_leader.store(false, Ordering::Release);
+        // Counted and serving before the swap is published: whoever sees
+        // the new generation sees the group up. (A command that slips in
+        // before the swap meets the dead core and is told to retry.)
+        self.health.restarts.fetch_add(1, Ordering::Relaxed);
+        self.health.restarting.store(false, Ordering::Release);
+        let mut generation = 0;
+        self.core.send_modify(|c| {
+            c.0 += 1;
+            c.1 = raft;
+            generation = c.0;
+        });
+        generation
+    }
+
+    /// Marks the group supervised (a dead core comes back: callers are told
+    /// to retry) or not (the node is stopping: a dead core stays dead).
+    pub(crate) fn set_supervised(&self, on: bool) {
+        self.health.supervised.store(on, Ordering::Release);
+    }
+
+    /// Marks the core down and being rebuilt: new work is refused with
+    /// [`Refused::Restarting`] until [`Group::replace_core`].
+    pub(crate) fn set_restarting(&self) {
+        self.sole_leader.store(false, Ordering::Release);
+        self.health.restarting.store(true, Ordering::Release);
+    }
+
+    /// Counts a rebuild attempt that failed.
+    pub(crate) fn note_failed_restart(&self) {
+        self.health.failed_restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn restarting(&self) -> bool {
+        self.health.restarting.load(Ordering::Acquire)
     }
 
     /// True when this member is the group's witness.
@@ -170,6 +300,9 @@ impl Group {
         if self.draining.load(Ordering::Acquire) {
             return Err(Refused::NotLeader(None));
         }
+        if self.restarting() {
+            return Err(Refused::Restarting);
+        }
         let (tx, rx) = oneshot::channel();
         self.proposals
             .send(Proposal { record, reply: tx })
@@ -182,6 +315,9 @@ impl Group {
     pub async fn confirm_read(&self) -> Result<(), Refused> {
         if self.is_witness() {
             return Err(Refused::Witness);
+        }
+        if self.restarting() {
+            return Err(Refused::Restarting);
         }
         if self.sole_leader.load(Ordering::Acquire) {
             return Ok(());
@@ -210,7 +346,7 @@ impl Group {
                 .expect("the in-flight semaphore is never closed");
             // The client hears of an apply before the metrics do.
             let applied = self.last_applied.load(Ordering::Acquire);
-            self.raft
+            self.raft()
                 .wait(None)
                 .applied_index_at_least(Some(applied), "the last proposal in the metrics")
                 .await
@@ -236,12 +372,12 @@ impl Group {
 
     /// True while this member leads the group.
     pub fn is_leader(&self) -> bool {
-        self.raft.metrics().borrow().state == ServerState::Leader
+        self.raft().metrics().borrow().state == ServerState::Leader
     }
 
     /// The group's state as openraft's metrics show it now.
     pub fn status(&self) -> GroupStatus {
-        let m = self.raft.metrics();
+        let m = self.raft().metrics();
         let m = m.borrow();
         let membership = m.membership_config.membership();
         GroupStatus {
@@ -262,6 +398,8 @@ impl Group {
             snapshot_index: m.snapshot.map_or(0, |l| l.index),
             purged_index: m.purged.map_or(0, |l| l.index),
             voters: membership.voter_ids().collect(),
+            restarts: self.health.restarts.load(Ordering::Relaxed),
+            failed_restarts: self.health.failed_restarts.load(Ordering::Relaxed),
         }
     }
 
@@ -269,7 +407,7 @@ impl Group {
     /// returns the leader's id.
     pub async fn wait_leader(&self, timeout: Duration) -> Option<NodeId> {
         let m = self
-            .raft
+            .raft()
             .wait(Some(timeout))
             .metrics(|m| m.current_leader.is_some(), "a leader is known")
             .await
@@ -316,7 +454,8 @@ struct LastEntry {
 /// raft-log's group-commit hold does for appends): at most a quarter more
 /// latency, for up to twice the records per fdatasync.
 async fn batcher(
-    raft: GroupRaft,
+    cores: watch::Receiver<CoreRef>,
+    health: Arc<Health>,
     mut rx: mpsc::UnboundedReceiver<Proposal>,
     slots: Arc<Semaphore>,
     last_applied: Arc<AtomicU64>,
@@ -348,6 +487,7 @@ async fn batcher(
         // tokio's clock, not the OS's: under a simulation the hold must
         // follow simulated time, or runs of one seed diverge.
         let started = tokio::time::Instant::now();
+        let raft = cores.borrow().1.clone();
         match raft.client_write_ff(records).await {
             Ok(done) => {
                 let last = last.clone();
@@ -376,15 +516,33 @@ async fn batcher(
                             fan_out_err(waiters, not_leader(f))
                         }
                         Ok(Err(e)) => fan_out_err(waiters, Refused::Fatal(e.to_string())),
-                        // The responder was dropped: leadership was lost
-                        // before the entry's fate was known.
+                        // The responder was dropped before the entry's
+                        // fate was known: the core died (the entry may
+                        // still be in its log, and come back with it) or
+                        // leadership was lost.
+                        Err(_) if core_stopped(&raft) => fan_out_err(
+                            waiters,
+                            Refused::Fatal(
+                                "the group's Raft core stopped before the write was known \
+                                 to be applied: it may or may not have been"
+                                    .into(),
+                            ),
+                        ),
                         Err(_) => fan_out_err(waiters, Refused::NotLeader(None)),
                     }
                 });
             }
-            Err(fatal) => fan_out_err(waiters, Refused::Fatal(fatal.to_string())),
+            // Refused before it reached the log: never applied.
+            Err(fatal) => fan_out_err(waiters, health.core_stopped(&fatal)),
         }
     }
+}
+
+/// True once `raft`'s core has stopped: it reports that in its metrics,
+/// and drops their sender when its task ends (a panic says nothing else).
+fn core_stopped(raft: &GroupRaft) -> bool {
+    let m = raft.metrics();
+    m.has_changed().is_err() || m.borrow().running_state.is_err()
 }
 
 type Waiter = oneshot::Sender<Result<Applied, Refused>>;
@@ -470,16 +628,21 @@ impl ReadGate {
     }
 }
 
-async fn read_confirmer(raft: GroupRaft, gate: ReadGate) {
+async fn read_confirmer(mut cores: watch::Receiver<CoreRef>, health: Arc<Health>, gate: ReadGate) {
     let inner = &gate.inner;
     loop {
         let served = inner.done.borrow().0;
         if inner.requested.load(Ordering::Acquire) <= served {
-            inner.wake.notified().await;
+            tokio::select! {
+                _ = inner.wake.notified() => {}
+                // A new core, or the group is gone (the sender dropped).
+                changed = cores.changed() => if changed.is_err() { return },
+            }
             continue;
         }
         // Every ticket up to here was taken before this round is sent.
         let upto = inner.requested.load(Ordering::Acquire);
+        let raft = cores.borrow_and_update().1.clone();
         let outcome = match raft.ensure_linearizable().await {
             Ok(_) => Ok(()),
             Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => Err(not_leader(f)),
@@ -487,38 +650,88 @@ async fn read_confirmer(raft: GroupRaft, gate: ReadGate) {
                 warn!(%e, "read confirmation failed");
                 Err(Refused::NotLeader(None))
             }
-            Err(RaftError::Fatal(e)) => Err(Refused::Fatal(e.to_string())),
+            Err(RaftError::Fatal(e)) => Err(health.core_stopped(&e)),
         };
         let _ = inner.done.send_replace((upto, outcome));
     }
 }
 
-/// Keeps `sole_leader` in step with openraft's metrics and logs state
-/// changes. Runs on every metrics change (each applied entry), so it reads
-/// in place and allocates nothing.
-async fn watch_metrics(
-    group: std::sync::Weak<Group>,
+/// Follows the current core's metrics (see [`follow_metrics`]); when a
+/// core stops, reports it in `down` and waits for the next one.
+async fn watch_metrics(group: std::sync::Weak<Group>, mut cores: watch::Receiver<CoreRef>) {
+    loop {
+        // Only the metrics are kept: the core itself is not held alive.
+        let (generation, metrics) = {
+            let c = cores.borrow_and_update();
+            (c.0, c.1.metrics())
+        };
+        let Some(fatal) = follow_metrics(&group, metrics).await else {
+            return;
+        };
+        {
+            let Some(g) = group.upgrade() else { return };
+            g.sole_leader.store(false, Ordering::Release);
+            if matches!(fatal, Fatal::Stopped) {
+                info!(group = g.id, generation, "raft core stopped");
+            } else if !g.health.supervised.load(Ordering::Acquire) {
+                // A supervisor logs it with what it does about it.
+                error!(group = g.id, generation, reason = %fatal, "raft core died");
+            }
+            g.down.send_replace(Some((generation, fatal)));
+        }
+        // A supervisor swaps a new core in only after this one died.
+        if cores.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Keeps `sole_leader` in step with one core's metrics and logs state
+/// changes, until the core stops (returns why) or the group is dropped
+/// (`None`). Runs on every metrics change (each applied entry), so it
+/// reads in place and allocates nothing.
+///
+/// A sole leader skips the read round only once it has applied an entry
+/// of its own term: every entry committed before it is then applied. A
+/// core that was just rebuilt (or restarted) may lead before it has
+/// re-applied everything acknowledged, when the committed index on disk
+/// lagged the last acknowledgement.
+async fn follow_metrics(
+    group: &std::sync::Weak<Group>,
     mut rx: watch::Receiver<RaftMetrics<NodeId, BasicNode>>,
-) {
+) -> Option<Fatal<NodeId>> {
     let mut last_state = None;
     loop {
         {
-            let Some(g) = group.upgrade() else { return };
+            let g = group.upgrade()?;
             let m = rx.borrow_and_update();
+            if let Err(fatal) = &m.running_state {
+                return Some(fatal.clone());
+            }
             let alone = m
                 .membership_config
                 .membership()
                 .voter_ids()
                 .eq(std::iter::once(g.node_id));
-            g.sole_leader
-                .store(m.state == ServerState::Leader && alone, Ordering::Release);
+            let caught_up = m
+                .last_applied
+                .is_some_and(|l| l.leader_id.term == m.current_term);
+            g.sole_leader.store(
+                m.state == ServerState::Leader && alone && caught_up,
+                Ordering::Release,
+            );
             if last_state != Some(m.state) {
                 info!(group = g.id, state = ?m.state, term = m.current_term, leader = ?m.current_leader, "raft state");
                 last_state = Some(m.state);
             }
         }
         if rx.changed().await.is_err() {
-            return;
+            // The core's task ended. It reports a stop in its metrics
+            // first; without that report it panicked.
+            return Some(match &rx.borrow().running_state {
+                Err(fatal) => fatal.clone(),
+                Ok(()) => Fatal::Panicked,
+            });
         }
     }
 }

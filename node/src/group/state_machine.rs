@@ -43,6 +43,8 @@ struct State {
     keyspace: Keyspace,
     last_applied: Option<LogId<NodeId>>,
     membership: Membership,
+    /// Which core may change the state: bumped by [`GroupStateMachine::reload`].
+    epoch: u64,
 }
 
 /// A data group's state machine. Cloning gives another handle on the same
@@ -55,6 +57,10 @@ pub struct GroupStateMachine {
     /// are some does apply collect the keys each write touched: they are
     /// what wakes them, and collecting them costs every write.
     blocked: Arc<AtomicUsize>,
+    /// The epoch this handle was made for: once the state is reloaded for
+    /// a rebuilt core, the dead core's handle (its state machine worker may
+    /// still be mid-apply) can no longer change it.
+    epoch: u64,
 }
 
 impl GroupStateMachine {
@@ -69,25 +75,39 @@ impl GroupStateMachine {
         let (file, found) = SnapshotFile::open(dir)?;
         let mut keyspace = Keyspace::new(databases);
         keyspace.limits = limits;
-        let mut state = State {
-            keyspace,
-            last_applied: None,
-            membership: Membership::default(),
-        };
-        if let Some((meta, data)) = found {
-            // A witness's metadata-only snapshot is refused here too.
-            let ks = snapshot::decode(&data, limits, Default::default())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            state = State {
-                keyspace: ks,
-                last_applied: meta.last_log_id,
-                membership: meta.last_membership,
-            };
-        }
+        let state = State::load(keyspace, found)?;
         Ok(GroupStateMachine {
             state: Arc::new(Mutex::new(state)),
             file: Arc::new(file),
             blocked: Arc::default(),
+            epoch: 0,
+        })
+    }
+
+    /// Reloads the state from the snapshot on disk, as a restart would, for
+    /// a core rebuilt after the last one died (openraft replays the log
+    /// after it). Returns the handle the new core must be given; handles
+    /// made earlier (the dead core's) can read but no longer apply or
+    /// install. This handle's clones (the node's reader) see the reloaded
+    /// state, and blocked clients stay counted.
+    pub fn reload(&self) -> io::Result<GroupStateMachine> {
+        let found = self.file.load()?;
+        let (databases, limits, stats) = {
+            let st = self.state.lock();
+            let ks = &st.keyspace;
+            (ks.dbs.len(), ks.limits, ks.stats)
+        };
+        let mut keyspace = Keyspace::new(databases);
+        keyspace.limits = limits;
+        // Decoded before the lock is taken: a big snapshot takes a while.
+        let mut fresh = State::load(keyspace, found)?;
+        fresh.keyspace.stats = stats;
+        let mut st = self.state.lock();
+        fresh.epoch = st.epoch + 1;
+        *st = fresh;
+        Ok(GroupStateMachine {
+            epoch: st.epoch,
+            ..self.clone()
         })
     }
 
@@ -101,6 +121,20 @@ impl GroupStateMachine {
     /// Runs `f` on the applied keyspace.
     pub fn with_keyspace<R>(&self, f: impl FnOnce(&mut Keyspace) -> R) -> R {
         f(&mut self.state.lock().keyspace)
+    }
+
+    /// The state's epoch: one more at each [`GroupStateMachine::reload`].
+    pub fn epoch(&self) -> u64 {
+        self.state.lock().epoch
+    }
+
+    /// Runs `f` on the applied keyspace if it was not reloaded since
+    /// `epoch` (`None` if it was). A read confirmed against the state of a
+    /// core that then died must not run on the reloaded state, which is
+    /// back at the snapshot until the new core has replayed the log.
+    pub fn with_keyspace_at<R>(&self, epoch: u64, f: impl FnOnce(&mut Keyspace) -> R) -> Option<R> {
+        let mut st = self.state.lock();
+        (st.epoch == epoch).then(|| f(&mut st.keyspace))
     }
 
     /// The id of the last applied entry.
@@ -123,6 +157,35 @@ impl GroupStateMachine {
     pub fn snapshot_meta(&self) -> Option<Meta> {
         self.file.current()
     }
+}
+
+impl State {
+    /// The state in a snapshot found on disk, or `empty` (epoch 0).
+    fn load(empty: Keyspace, found: Option<(Meta, Vec<u8>)>) -> io::Result<State> {
+        let Some((meta, data)) = found else {
+            return Ok(State {
+                keyspace: empty,
+                last_applied: None,
+                membership: Membership::default(),
+                epoch: 0,
+            });
+        };
+        // A witness's metadata-only snapshot is refused here too.
+        let ks = snapshot::decode(&data, empty.limits, Default::default())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(State {
+            keyspace: ks,
+            last_applied: meta.last_log_id,
+            membership: meta.last_membership,
+            epoch: 0,
+        })
+    }
+}
+
+/// The error a superseded core's state machine handle answers with.
+fn superseded(subject: ErrorSubject<NodeId>) -> StorageError<NodeId> {
+    let e = io::Error::other("the state machine was reloaded for a rebuilt core");
+    io_err(ErrorVerb::Write, subject, &e)
 }
 
 /// Builds a snapshot of the state at the moment it is called.
@@ -166,6 +229,9 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         I::IntoIter: Send,
     {
         let mut st = self.state.lock();
+        if st.epoch != self.epoch {
+            return Err(superseded(ErrorSubject::StateMachine));
+        }
         let mut out = Vec::new();
         for entry in entries {
             st.last_applied = Some(entry.log_id);
@@ -207,12 +273,18 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
         // state machine as it was.
         let (limits, stats) = {
             let st = self.state.lock();
+            if st.epoch != self.epoch {
+                return Err(superseded(subject()));
+            }
             (st.keyspace.limits, st.keyspace.stats)
         };
         let ks = snapshot::decode(&data, limits, stats)
             .map_err(|e| io_err(ErrorVerb::Read, subject(), &e))?;
         self.file.store(meta, &data)?;
         let mut st = self.state.lock();
+        if st.epoch != self.epoch {
+            return Err(superseded(subject()));
+        }
         st.keyspace = ks;
         st.last_applied = meta.last_log_id;
         st.membership = meta.last_membership.clone();

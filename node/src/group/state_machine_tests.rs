@@ -161,3 +161,39 @@ fn damaged_snapshot_file_fails_the_open() {
     std::fs::write(&path, bytes).unwrap();
     assert!(GroupStateMachine::open(dir.path(), 16, EncodingLimits::default()).is_err());
 }
+
+#[tokio::test]
+async fn reload_restores_the_snapshot_and_fences_the_old_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = GroupStateMachine::open(dir.path(), 16, EncodingLimits::default()).unwrap();
+    let reader = old.clone();
+    old.apply(vec![normal(1, vec![rec(&["set", "a", "1"])])])
+        .await
+        .unwrap();
+    old.get_snapshot_builder()
+        .await
+        .build_snapshot()
+        .await
+        .unwrap();
+    let at_snapshot = old.digest();
+    old.apply(vec![normal(2, vec![rec(&["set", "b", "2"])])])
+        .await
+        .unwrap();
+
+    // What a restart would load: the snapshot, not what was applied after.
+    let mut new = reader.reload().unwrap();
+    assert_eq!(reader.digest(), at_snapshot, "the node's handle sees it");
+    assert_eq!(new.applied_state().await.unwrap().0, Some(lid(1)));
+    // The dead core's handle can no longer change the state...
+    assert!(old
+        .apply(vec![normal(2, vec![rec(&["set", "c", "3"])])])
+        .await
+        .is_err());
+    assert_eq!(reader.digest(), at_snapshot);
+    // ...while the new core replays the log after the snapshot.
+    new.apply(vec![normal(2, vec![rec(&["set", "b", "2"])])])
+        .await
+        .unwrap();
+    assert_eq!(new.last_applied(), Some(lid(2)));
+    assert_eq!(reader.last_applied(), Some(lid(2)));
+}

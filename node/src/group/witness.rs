@@ -103,6 +103,24 @@ struct Applied {
     membership: Membership,
 }
 
+impl Applied {
+    /// What a snapshot found on disk says (nothing applied without one).
+    fn load(found: Option<(Meta, Vec<u8>)>) -> io::Result<Applied> {
+        let mut applied = Applied::default();
+        if let Some((meta, data)) = found {
+            if !snapshot::is_witness_data(&data) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a witness's directory holds a keyspace snapshot",
+                ));
+            }
+            applied.last = meta.last_log_id;
+            applied.membership = meta.last_membership;
+        }
+        Ok(applied)
+    }
+}
+
 /// A witness's state machine: no keyspace, only the last applied log id and
 /// the membership, and metadata-only snapshots in the group's directory.
 #[derive(Clone)]
@@ -116,20 +134,20 @@ impl WitnessStateMachine {
     /// (created if missing), from the snapshot found there if any.
     pub fn open(dir: impl AsRef<Path>) -> io::Result<Self> {
         let (file, found) = SnapshotFile::open(dir)?;
-        let mut applied = Applied::default();
-        if let Some((meta, data)) = found {
-            if !snapshot::is_witness_data(&data) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a witness's directory holds a keyspace snapshot",
-                ));
-            }
-            applied.last = meta.last_log_id;
-            applied.membership = meta.last_membership;
-        }
         Ok(WitnessStateMachine {
-            applied: Arc::new(Mutex::new(applied)),
+            applied: Arc::new(Mutex::new(Applied::load(found)?)),
             file: Arc::new(file),
+        })
+    }
+
+    /// A fresh state for a rebuilt core, from the snapshot on disk as a
+    /// restart would load it. Nothing else reads a witness's state, so the
+    /// dead core keeps its own; only the file (whose lock orders writers)
+    /// is shared.
+    pub fn reload(&self) -> io::Result<Self> {
+        Ok(WitnessStateMachine {
+            applied: Arc::new(Mutex::new(Applied::load(self.file.load()?)?)),
+            file: self.file.clone(),
         })
     }
 

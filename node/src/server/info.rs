@@ -413,17 +413,22 @@ fn replication(server: &Server, out: &mut Lines) {
     out.field("raft_last_log_index", st.last_log_index);
     out.field("raft_last_snapshot_index", st.snapshot_index);
     out.field("raft_purged_index", st.purged_index);
+    // Times the group's core died and was rebuilt from storage, and
+    // rebuild attempts that failed (see group/supervisor.rs).
+    out.field("raft_group_restarts", st.restarts);
+    out.field("raft_group_failed_restarts", st.failed_restarts);
     out.field(
         &format!("raft_group_{}", group.id),
         format!(
-            "role={raft_role},term={},leader={},commit={},applied={},last_log={},snapshot={},voters={}",
+            "role={raft_role},term={},leader={},commit={},applied={},last_log={},snapshot={},voters={},restarts={}",
             st.term,
             st.leader.unwrap_or(0),
             st.applied_index,
             st.applied_index,
             st.last_log_index,
             st.snapshot_index,
-            st.voters.len()
+            st.voters.len(),
+            st.restarts
         ),
     );
 }
