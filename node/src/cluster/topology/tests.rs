@@ -12,7 +12,7 @@ fn name(i: u8) -> NodeName {
 
 fn addr(last: u8) -> NodeAddr {
     NodeAddr {
-        ip: IpAddr::from([10, 0, 0, last]),
+        ip: IpAddr::from([127, 0, 0, last]),
         hostname: None,
         port: 6379,
         bus_port: 16379,

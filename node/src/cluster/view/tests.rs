@@ -16,14 +16,14 @@ fn name(s: &str) -> NodeName {
 
 fn addr(i: u8) -> NodeAddr {
     NodeAddr {
-        ip: [10, 0, 0, i].into(),
+        ip: [127, 0, 0, i].into(),
         hostname: None,
         port: 6379,
         bus_port: 16379,
     }
 }
 
-/// a, b, c at 10.0.0.1-3 (raft ids 1-3); group i+1 led by node i, data on
+/// a, b, c at 127.0.0.1-3 (raft ids 1-3); group i+1 led by node i, data on
 /// nodes i and i+1, witness on i+2; topology epochs: nodes 1-3, groups
 /// 4-6, slots 7-9.
 fn three() -> Topology {
@@ -47,7 +47,7 @@ fn encode(f: &Frame, proto: u8) -> String {
 /// A CLUSTER SLOTS node in RESP2 with the default endpoint type and no
 /// hostname: `[ip, 6379, id, {}]`.
 fn slot_node(i: u8, id: &str) -> String {
-    format!("*4\r\n$8\r\n10.0.0.{i}\r\n:6379\r\n$40\r\n{id}\r\n*0\r\n")
+    format!("*4\r\n$9\r\n127.0.0.{i}\r\n:6379\r\n$40\r\n{id}\r\n*0\r\n")
 }
 
 fn bulk(s: &str) -> Frame {
@@ -74,7 +74,7 @@ fn slots_of_a_three_node_bootstrap() {
     assert_eq!(encode(&got, 2), expected);
     // RESP3: the metadata is a map.
     assert!(encode(&got, 3).starts_with(&format!(
-        "*3\r\n*4\r\n:0\r\n:5460\r\n*4\r\n$8\r\n10.0.0.1\r\n:6379\r\n$40\r\n{A}\r\n%0\r\n"
+        "*3\r\n*4\r\n:0\r\n:5460\r\n*4\r\n$9\r\n127.0.0.1\r\n:6379\r\n$40\r\n{A}\r\n%0\r\n"
     )));
     // Frame shape, for the RESP layer: integers, then node arrays.
     let Frame::Array(entries) = &got else {
@@ -87,7 +87,7 @@ fn slots_of_a_three_node_bootstrap() {
     assert_eq!(
         first[2],
         Frame::Array(vec![
-            bulk("10.0.0.1"),
+            bulk("127.0.0.1"),
             Frame::Integer(6379),
             bulk(A),
             Frame::Map(vec![])
@@ -209,32 +209,32 @@ fn endpoint_types_and_hostnames() {
     use EndpointType::*;
     assert_eq!(
         node_of(Ip, 0, 2),
-        a(bulk("10.0.0.1"), vec![("hostname", "a.example")])
+        a(bulk("127.0.0.1"), vec![("hostname", "a.example")])
     );
-    assert_eq!(node_of(Ip, 0, 3), b(bulk("10.0.0.2"), vec![]));
+    assert_eq!(node_of(Ip, 0, 3), b(bulk("127.0.0.2"), vec![]));
     assert_eq!(
         node_of(Hostname, 0, 2),
-        a(bulk("a.example"), vec![("ip", "10.0.0.1")])
+        a(bulk("a.example"), vec![("ip", "127.0.0.1")])
     );
     assert_eq!(
         node_of(Hostname, 0, 3),
-        b(bulk("?"), vec![("ip", "10.0.0.2")])
+        b(bulk("?"), vec![("ip", "127.0.0.2")])
     );
     assert_eq!(
         node_of(UnknownEndpoint, 0, 2),
         a(
             Frame::Null,
-            vec![("ip", "10.0.0.1"), ("hostname", "a.example")]
+            vec![("ip", "127.0.0.1"), ("hostname", "a.example")]
         )
     );
     assert_eq!(
         node_of(UnknownEndpoint, 0, 3),
-        b(Frame::Null, vec![("ip", "10.0.0.2")])
+        b(Frame::Null, vec![("ip", "127.0.0.2")])
     );
 
     let nodes = ClusterView::new(&t, &l).nodes(&name(B));
     assert!(nodes.starts_with(&format!(
-        "{A} 10.0.0.1:6379@16379,a.example master - 0 0 7 connected 0-5460\n"
+        "{A} 127.0.0.1:6379@16379,a.example master - 0 0 7 connected 0-5460\n"
     )));
 }
 
@@ -270,24 +270,24 @@ fn shards_of_a_three_node_bootstrap() {
             0,
             5460,
             vec![
-                shard_node(A, "10.0.0.1", "10.0.0.1", "master", 42, "online"),
-                shard_node(B, "10.0.0.2", "10.0.0.2", "replica", 40, "online"),
+                shard_node(A, "127.0.0.1", "127.0.0.1", "master", 42, "online"),
+                shard_node(B, "127.0.0.2", "127.0.0.2", "replica", 40, "online"),
             ],
         ),
         shard(
             5461,
             10922,
             vec![
-                shard_node(B, "10.0.0.2", "10.0.0.2", "master", 7, "online"),
-                shard_node(C_, "10.0.0.3", "10.0.0.3", "replica", 0, "online"),
+                shard_node(B, "127.0.0.2", "127.0.0.2", "master", 7, "online"),
+                shard_node(C_, "127.0.0.3", "127.0.0.3", "replica", 0, "online"),
             ],
         ),
         shard(
             10923,
             16383,
             vec![
-                shard_node(C_, "10.0.0.3", "10.0.0.3", "master", 0, "online"),
-                shard_node(A, "10.0.0.1", "10.0.0.1", "replica", 0, "online"),
+                shard_node(C_, "127.0.0.3", "127.0.0.3", "master", 0, "online"),
+                shard_node(A, "127.0.0.1", "127.0.0.1", "replica", 0, "online"),
             ],
         ),
     ]);
@@ -301,8 +301,8 @@ fn shards_of_a_three_node_bootstrap() {
         panic!()
     };
     let body = format!(
-        "$2\r\nid\r\n$40\r\n{A}\r\n$4\r\nport\r\n:6379\r\n$2\r\nip\r\n$8\r\n10.0.0.1\r\n\
-         $8\r\nendpoint\r\n$8\r\n10.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n\
+        "$2\r\nid\r\n$40\r\n{A}\r\n$4\r\nport\r\n:6379\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n\
+         $8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n\
          $18\r\nreplication-offset\r\n:42\r\n$6\r\nhealth\r\n$6\r\nonline\r\n"
     );
     assert_eq!(encode(&nodes[0], 3), format!("%7\r\n{body}"));
@@ -350,7 +350,7 @@ fn shards_show_hostnames_learners_failures_and_empty_groups() {
         Frame::Map(vec![
             (bulk("id"), bulk(D)),
             (bulk("port"), Frame::Integer(6379)),
-            (bulk("ip"), bulk("10.0.0.4")),
+            (bulk("ip"), bulk("127.0.0.4")),
             (bulk("endpoint"), bulk("d.example")),
             (bulk("hostname"), bulk("d.example")),
             (bulk("role"), bulk(role)),
@@ -362,8 +362,8 @@ fn shards_show_hostnames_learners_failures_and_empty_groups() {
     assert_eq!(
         g1[1].1,
         Frame::Array(vec![
-            shard_node(A, "10.0.0.1", "?", "master", 0, "online"),
-            shard_node(B, "10.0.0.2", "?", "replica", 0, "fail"),
+            shard_node(A, "127.0.0.1", "?", "master", 0, "online"),
+            shard_node(B, "127.0.0.2", "?", "replica", 0, "fail"),
             d_as("replica", "loading"),
         ])
     );
@@ -383,9 +383,9 @@ fn nodes_of_a_three_node_bootstrap() {
     assert_eq!(
         ClusterView::new(&t, &l).nodes(&name(A)),
         format!(
-            "{A} 10.0.0.1:6379@16379 myself,master - 0 0 7 connected 0-5460\n\
-             {B} 10.0.0.2:6379@16379 master - 0 0 8 connected 5461-10922\n\
-             {C_} 10.0.0.3:6379@16379 master - 0 0 9 connected 10923-16383\n"
+            "{A} 127.0.0.1:6379@16379 myself,master - 0 0 7 connected 0-5460\n\
+             {B} 127.0.0.2:6379@16379 master - 0 0 8 connected 5461-10922\n\
+             {C_} 127.0.0.3:6379@16379 master - 0 0 9 connected 10923-16383\n"
         )
     );
 }
@@ -399,9 +399,9 @@ fn a_node_leading_nothing_is_the_slave_of_its_first_data_group_leader() {
     assert_eq!(
         ClusterView::new(&t, &l).nodes(&name(C_)),
         format!(
-            "{A} 10.0.0.1:6379@16379 master - 0 0 7 connected 0-5460\n\
-             {B} 10.0.0.2:6379@16379 slave {A} 0 0 7 connected\n\
-             {C_} 10.0.0.3:6379@16379 myself,master - 0 0 9 connected 5461-16383\n"
+            "{A} 127.0.0.1:6379@16379 master - 0 0 7 connected 0-5460\n\
+             {B} 127.0.0.2:6379@16379 slave {A} 0 0 7 connected\n\
+             {C_} 127.0.0.3:6379@16379 myself,master - 0 0 9 connected 5461-16383\n"
         )
     );
 }
@@ -471,11 +471,11 @@ fn nodes_with_witnesses_only_no_membership_failures_and_single_slots() {
     assert_eq!(
         ClusterView::new(&t, &l).health(&health).nodes(&name(A)),
         format!(
-            "{A} 10.0.0.1:6379@16379 myself,master - 0 0 13 connected 0-99 101-5460\n\
-             {B} 10.0.0.2:6379@16379 master,fail?,fail,nofailover - 1700000000100 1700000000000 12 disconnected 5461-10922\n\
-             {C_} 10.0.0.3:6379@16379 master,fail? - 0 1700000000500 14 connected 100 10923-16383\n\
-             {D} 10.0.0.4:6379@16379 slave,nofailover {B} 0 0 12 connected\n\
-             {E} 10.0.0.5:6379@16379 master - 0 0 0 connected\n"
+            "{A} 127.0.0.1:6379@16379 myself,master - 0 0 13 connected 0-99 101-5460\n\
+             {B} 127.0.0.2:6379@16379 master,fail?,fail,nofailover - 1700000000100 1700000000000 12 disconnected 5461-10922\n\
+             {C_} 127.0.0.3:6379@16379 master,fail? - 0 1700000000500 14 connected 100 10923-16383\n\
+             {D} 127.0.0.4:6379@16379 slave,nofailover {B} 0 0 12 connected\n\
+             {E} 127.0.0.5:6379@16379 master - 0 0 0 connected\n"
         )
     );
     // The slot map agrees, by start slot: 0-99, 100, 101-5460, ...
