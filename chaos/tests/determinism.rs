@@ -5,25 +5,14 @@
 //! (`SLOTRAFT_SEED=<base>` reruns all eight).
 
 use chaos::history::HistoryGen;
+use chaos::sim::seeds;
 use slotraft::keyspace::Keyspace;
 use slotraft::record::apply;
-
-fn seeds() -> Vec<u64> {
-    if let Ok(s) = std::env::var("SLOTRAFT_SIM_SEED") {
-        return vec![s.parse().expect("SLOTRAFT_SIM_SEED is a number")];
-    }
-    let base: u64 = match std::env::var("SLOTRAFT_SEED") {
-        Ok(s) => s.parse().expect("SLOTRAFT_SEED is a number"),
-        Err(_) => rand::random::<u32>() as u64,
-    };
-    println!("seed base {base}");
-    (0..8).map(|i| base.wrapping_add(i)).collect()
-}
 
 #[test]
 fn replaying_records_gives_identical_keyspaces_and_replies() {
     const RECORDS: usize = 20_000;
-    for seed in seeds() {
+    for seed in seeds(8) {
         println!("seed {seed}");
         let mut gen = HistoryGen::new(seed, 24);
         let mut a = Keyspace::new(16);
@@ -63,7 +52,7 @@ fn replaying_records_gives_identical_keyspaces_and_replies() {
 fn a_copy_taken_midway_continues_identically() {
     // What a snapshot transfer needs: a cloned keyspace is as good as the
     // original for every record that follows.
-    let seed = seeds()[0];
+    let seed = seeds(8)[0];
     println!("seed {seed}");
     let mut gen = HistoryGen::new(seed, 16);
     let mut a = Keyspace::new(16);

@@ -163,7 +163,7 @@ pub struct Group {
     /// This member leads and is the group's only voter (reads need no round).
     sole_leader: AtomicBool,
     /// Refuse new proposals (leader transfer, shutdown in progress).
-    draining: AtomicBool,
+    draining: Arc<AtomicBool>,
     /// Entries in flight: the batcher holds a permit per entry until it is
     /// applied; [`Group::drain`] takes them all to stop it.
     in_flight: Arc<Semaphore>,
@@ -172,9 +172,19 @@ pub struct Group {
 }
 
 /// Proposals stopped on a leader ([`Group::drain`]): nothing is in flight
-/// and the batcher proposes nothing more until [`Group::resume`].
+/// and the batcher proposes nothing more until this is dropped
+/// ([`Group::resume`]), also when the hand-off holding it is cancelled.
 pub struct Drained {
+    draining: Arc<AtomicBool>,
     _permits: OwnedSemaphorePermit,
+}
+
+impl Drop for Drained {
+    fn drop(&mut self) {
+        // Before the permits go, so the batcher never proposes while
+        // new writes are still refused.
+        self.draining.store(false, Ordering::Release);
+    }
 }
 
 impl Group {
@@ -199,7 +209,7 @@ impl Group {
             proposals: tx,
             reads: ReadGate::new(),
             sole_leader: AtomicBool::new(false),
-            draining: AtomicBool::new(false),
+            draining: Arc::new(AtomicBool::new(false)),
             in_flight: in_flight.clone(),
             last_applied: last_applied.clone(),
             core,
@@ -351,7 +361,10 @@ impl Group {
                 .applied_index_at_least(Some(applied), "the last proposal in the metrics")
                 .await
                 .ok()?;
-            Some(Drained { _permits: permits })
+            Some(Drained {
+                draining: self.draining.clone(),
+                _permits: permits,
+            })
         };
         match tokio::time::timeout(timeout, settled).await {
             Ok(Some(drained)) => Some(drained),
@@ -366,7 +379,6 @@ impl Group {
     /// meanwhile is proposed now (and refused if this member no longer
     /// leads).
     pub fn resume(&self, drained: Drained) {
-        self.draining.store(false, Ordering::Release);
         drop(drained);
     }
 

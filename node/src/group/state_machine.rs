@@ -20,7 +20,7 @@
 
 use std::io::{self, Cursor};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -57,6 +57,10 @@ pub struct GroupStateMachine {
     /// are some does apply collect the keys each write touched: they are
     /// what wakes them, and collecting them costs every write.
     blocked: Arc<AtomicUsize>,
+    /// The state's epoch, readable without the state's lock (which an
+    /// apply holds for a whole entry): reads take it before confirming.
+    /// Written under the lock by `reload`.
+    current_epoch: Arc<AtomicU64>,
     /// The epoch this handle was made for: once the state is reloaded for
     /// a rebuilt core, the dead core's handle (its state machine worker may
     /// still be mid-apply) can no longer change it.
@@ -80,6 +84,7 @@ impl GroupStateMachine {
             state: Arc::new(Mutex::new(state)),
             file: Arc::new(file),
             blocked: Arc::default(),
+            current_epoch: Arc::default(),
             epoch: 0,
         })
     }
@@ -105,6 +110,7 @@ impl GroupStateMachine {
         let mut st = self.state.lock();
         fresh.epoch = st.epoch + 1;
         *st = fresh;
+        self.current_epoch.store(st.epoch, Ordering::Release);
         Ok(GroupStateMachine {
             epoch: st.epoch,
             ..self.clone()
@@ -125,7 +131,7 @@ impl GroupStateMachine {
 
     /// The state's epoch: one more at each [`GroupStateMachine::reload`].
     pub fn epoch(&self) -> u64 {
-        self.state.lock().epoch
+        self.current_epoch.load(Ordering::Acquire)
     }
 
     /// Runs `f` on the applied keyspace if it was not reloaded since
@@ -233,9 +239,11 @@ impl RaftStateMachine<GroupConfig> for GroupStateMachine {
             return Err(superseded(ErrorSubject::StateMachine));
         }
         let mut out = Vec::new();
+        // Once per call: a client counts itself before its retry record
+        // is proposed, so it cannot be missed within one call.
+        let track = self.blocked.load(Ordering::SeqCst) > 0;
         for entry in entries {
             st.last_applied = Some(entry.log_id);
-            let track = self.blocked.load(Ordering::SeqCst) > 0;
             let replies = match entry.payload {
                 EntryPayload::Blank => Vec::new(),
                 EntryPayload::Normal(batch) => batch
